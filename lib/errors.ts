@@ -32,6 +32,7 @@ export type AuthErrorReason =
   | 'audience_mismatch'
   | 'token_inactive'
   | 'token_revoked'
+  | 'verification_failed'
   // 403 insufficient_scope
   | 'scope_missing'
   // 503

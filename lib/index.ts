@@ -1,3 +1,14 @@
+import './express.js';
+
+export { verifyToken } from './middleware.js';
+export { createVerifier } from './verifier.js';
+export type { Verifier } from './verifier.js';
+export type { VerifyTokenOptions, IssuerOptions, JWKSCacheOptions, SupportedAlgorithm } from './options.js';
+export { requireScopes, requireAnyScope, parseScopes } from './scopes.js';
+export { extractBearerToken } from './extract-token.js';
+export type { TokenLocationOptions } from './extract-token.js';
+export { createJWKSClient } from './jwks-client.js';
+export type { JWKSClient, JWKSClientOptions, VerificationKey } from './jwks-client.js';
 export { decodeJWT, MAX_TOKEN_LENGTH } from './decode.js';
 export type { DecodeJWTOptions } from './decode.js';
 export {
@@ -11,4 +22,5 @@ export {
   isAuthError,
 } from './errors.js';
 export type { AuthErrorCode, AuthErrorReason } from './errors.js';
+export type { AuditHooks, VerifiedEvent, RejectedEvent, AuditClaims } from './audit.js';
 export type { JWTHeader, JWTPayload, DecodedJWT, AuthResult, AuthSource } from './types.js';

@@ -1,0 +1,94 @@
+import { KeySourceError } from './errors.js';
+import { fetchJSONObject, FetchError } from './internal/fetch-json.js';
+import { checkFetchURL } from './internal/url-policy.js';
+
+/** Which metadata document to read: OIDC Discovery 1.0 §4 or RFC 8414 §3. */
+export type MetadataDocument = 'openid-configuration' | 'oauth-authorization-server';
+
+/** The members of an issuer's metadata that bearer-guard uses. */
+export interface IssuerMetadata {
+  readonly issuer: string;
+  readonly jwks_uri: string;
+  readonly introspection_endpoint: string | undefined;
+  readonly userinfo_endpoint: string | undefined;
+}
+
+/** How to fetch metadata: the same hardening as the JWKS fetch. */
+export interface DiscoveryOptions {
+  readonly document: MetadataDocument;
+  readonly allowHttpLoopback: boolean;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  /** After a failed discovery, ms before the next attempt; requests in between get a 503. */
+  readonly retryAfterMs: number;
+}
+
+/** Where the metadata of `issuer` lives (OIDC appends to the path; RFC 8414 inserts before it). */
+export function metadataURL(issuer: string, document: MetadataDocument): URL {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  url.pathname = document === 'openid-configuration' ? `${path}/.well-known/openid-configuration` : `/.well-known/oauth-authorization-server${path}`;
+  return url;
+}
+
+interface CachedDiscovery {
+  promise: Promise<IssuerMetadata>;
+  failedAtMs: number | undefined;
+}
+
+// Shared by every verifier in the process: one discovery per issuer and document.
+const DISCOVERIES = new Map<string, CachedDiscovery>();
+
+/**
+ * Fetches and checks an issuer's metadata, once per process: concurrent first callers share one
+ * fetch; success is kept; a failure is remembered for `retryAfterMs` (requests in that window
+ * get a 503 without a fetch) and then retried.
+ * @throws KeySourceError when the metadata cannot be fetched or fails the checks
+ */
+export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promise<IssuerMetadata> {
+  const cacheKey = JSON.stringify([issuer, options.document, options.allowHttpLoopback, options.timeoutMs, options.maxBytes]);
+  const cached = DISCOVERIES.get(cacheKey);
+  const nowMs = Date.now();
+  if (cached !== undefined && (cached.failedAtMs === undefined || nowMs - cached.failedAtMs < options.retryAfterMs)) {
+    return cached.promise;
+  }
+  const entry: CachedDiscovery = { promise: fetchMetadata(issuer, options), failedAtMs: undefined };
+  entry.promise.catch(() => {
+    entry.failedAtMs = Date.now();
+  });
+  DISCOVERIES.set(cacheKey, entry);
+  return entry.promise;
+}
+
+async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise<IssuerMetadata> {
+  const url = metadataURL(issuer, options.document);
+  const retryAfterSec = options.retryAfterMs / 1000;
+  let document: Record<string, unknown>;
+  try {
+    document = await fetchJSONObject(url, { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
+  } catch (err) {
+    const detail = err instanceof FetchError ? err.message : 'it could not be fetched';
+    throw new KeySourceError(`Issuer metadata is unavailable: ${detail}`, retryAfterSec, { cause: err });
+  }
+  // OIDC Discovery §4.3 / RFC 8414 §3.3: the document must name exactly the issuer we asked about,
+  // or a compromised or misconfigured host could hand out another issuer's keys.
+  if (document.issuer !== issuer) {
+    throw new KeySourceError(`Issuer metadata at ${url.origin}${url.pathname} names another issuer`, retryAfterSec);
+  }
+  return Object.freeze({
+    issuer,
+    jwks_uri: endpoint(document, 'jwks_uri', options, true) as string,
+    introspection_endpoint: endpoint(document, 'introspection_endpoint', options, false),
+    userinfo_endpoint: endpoint(document, 'userinfo_endpoint', options, false),
+  });
+}
+
+function endpoint(document: Record<string, unknown>, member: string, options: DiscoveryOptions, required: boolean): string | undefined {
+  const value = document[member];
+  if (value === undefined && !required) return undefined;
+  try {
+    return checkFetchURL(`Issuer metadata \`${member}\``, value, options.allowHttpLoopback).href;
+  } catch (err) {
+    throw new KeySourceError((err as Error).message, options.retryAfterMs / 1000, { cause: err });
+  }
+}

@@ -1,0 +1,113 @@
+import { ConfigError } from './errors.js';
+import { isPlainObject } from './internal/safe-json.js';
+import { checkFetchURL } from './internal/url-policy.js';
+
+/** Options of `createJWKSClient`. Names and units follow jwks-rsa where it has the option. */
+export interface JWKSClientOptions {
+  /** The JWKS URL: `https:`, or `http:` on loopback with `allowHttpLoopback`. Required. */
+  jwksUri: string;
+  /** How long a fetched key set is fresh, in ms. Default 600 000 (10 min). */
+  cacheMaxAge?: number;
+  /**
+   * How long past `cacheMaxAge` the last good set is still served while the endpoint fails, in
+   * ms: stale keys are used while `now - lastFetchedAt < cacheMaxAge + cacheMaxAgeFallback`.
+   * `0` never serves a stale set. Default 3 600 000 (1 h).
+   */
+  cacheMaxAgeFallback?: number;
+  /**
+   * Least interval between fetches not forced by an expired set, in ms: a refetch for an
+   * unknown `kid`, or a retry after a failed fetch. Default 30 000.
+   */
+  cooldown?: number;
+  /** Total deadline of one fetch (connect, headers and body), in ms. Default 5 000. */
+  timeout?: number;
+  /** Largest accepted JWKS body, in bytes. Default 524 288 (512 KiB). */
+  maxResponseBytes?: number;
+  /** Most keys kept from one set (the first ones that pass key policy). Default 100. */
+  cacheMaxEntries?: number;
+  /** Allows `http:` for loopback hosts (tests, demos). Default `false`. */
+  allowHttpLoopback?: boolean;
+  /** Accepted so jwks-rsa configurations paste in unchanged; only `true` is allowed. */
+  cache?: boolean;
+  /** Accepted so jwks-rsa configurations paste in unchanged; only `true` is allowed. */
+  rateLimit?: boolean;
+}
+
+/** `JWKSClientOptions` checked and with every default applied. */
+export interface ResolvedJWKSClientOptions {
+  readonly jwksUri: URL;
+  readonly cacheMaxAge: number;
+  readonly cacheMaxAgeFallback: number;
+  readonly cooldown: number;
+  readonly timeout: number;
+  readonly maxResponseBytes: number;
+  readonly cacheMaxEntries: number;
+  readonly allowHttpLoopback: boolean;
+}
+
+const WHERE = 'createJWKSClient';
+const DEFAULTS = {
+  cacheMaxAge: 600_000,
+  cacheMaxAgeFallback: 3_600_000,
+  cooldown: 30_000,
+  timeout: 5_000,
+  maxResponseBytes: 524_288,
+  cacheMaxEntries: 100,
+} as const;
+const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
+const HINTS: Readonly<Record<string, string>> = { jwksRequestsPerMinute: '; use `cooldown` (ms between refetches)' };
+/** Longest delay `setTimeout` honours; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Checks `createJWKSClient` options once, at construction.
+ * @throws ConfigError starting with `createJWKSClient:` and naming the option
+ */
+export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOptions {
+  if (!isPlainObject(input)) throw new ConfigError(`${WHERE}: options must be an object with \`jwksUri\``);
+  for (const name of Object.keys(input)) {
+    if (!OPTION_NAMES.has(name)) throw new ConfigError(`${WHERE}: unknown option \`${name}\`${HINTS[name] ?? ''}`);
+  }
+  for (const name of ['cache', 'rateLimit'] as const) {
+    if (input[name] !== undefined && input[name] !== true) {
+      throw new ConfigError(`${WHERE}: \`${name}\` must be true or absent; bearer-guard always caches and rate-limits key fetches`);
+    }
+  }
+  if (input.allowHttpLoopback !== undefined && typeof input.allowHttpLoopback !== 'boolean') {
+    throw new ConfigError(`${WHERE}: \`allowHttpLoopback\` must be a boolean`);
+  }
+  const allowHttpLoopback = input.allowHttpLoopback === true;
+  return Object.freeze({
+    jwksUri: checkFetchURL(`${WHERE}: \`jwksUri\``, input.jwksUri, allowHttpLoopback),
+    cacheMaxAge: numberOption(input, 'cacheMaxAge'),
+    cacheMaxAgeFallback: numberOption(input, 'cacheMaxAgeFallback', { allowZero: true }),
+    cooldown: numberOption(input, 'cooldown'),
+    timeout: numberOption(input, 'timeout', { max: MAX_TIMER_MS }),
+    maxResponseBytes: numberOption(input, 'maxResponseBytes', { integer: true }),
+    cacheMaxEntries: numberOption(input, 'cacheMaxEntries', { integer: true }),
+    allowHttpLoopback,
+  });
+}
+
+/** One string per distinct configuration: clients with equal keys are the same client. */
+export function registryKey(options: ResolvedJWKSClientOptions): string {
+  return JSON.stringify({ ...options, jwksUri: options.jwksUri.href });
+}
+
+function numberOption(
+  input: Record<string, unknown>,
+  name: keyof typeof DEFAULTS,
+  rules: { allowZero?: boolean; integer?: boolean; max?: number } = {},
+): number {
+  // `??` rather than a spread, so an explicit `undefined` still gets the default
+  const value = input[name] ?? DEFAULTS[name];
+  const kind = rules.integer === true ? 'integer' : 'number';
+  if (typeof value !== 'number' || !Number.isFinite(value) || (rules.integer === true && !Number.isInteger(value))) {
+    throw new ConfigError(`${WHERE}: \`${name}\` must be a finite ${kind}`);
+  }
+  if (value < 0 || (value === 0 && rules.allowZero !== true)) {
+    throw new ConfigError(`${WHERE}: \`${name}\` must be ${rules.allowZero === true ? 'zero or more' : 'positive'}`);
+  }
+  if (rules.max !== undefined && value > rules.max) throw new ConfigError(`${WHERE}: \`${name}\` must be at most ${rules.max}`);
+  return value;
+}

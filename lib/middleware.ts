@@ -1,0 +1,69 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { UnauthorizedError, isAuthError, InvalidRequestError, type AuthError } from './errors.js';
+import { extractBearerToken } from './extract-token.js';
+import { resolveOptions, type VerifyTokenOptions } from './options.js';
+import { buildVerifier } from './verifier.js';
+import type { AuthResult } from './types.js';
+
+/**
+ * Express middleware that verifies the request's bearer token and sets `req.auth`
+ * (`{ token, header, payload, source }`). It never answers the response itself: failures go to
+ * `next(err)` with an `AuthError` whose `status` and `headers` (RFC 6750 `WWW-Authenticate`,
+ * or `Retry-After` on a 503) Express's default handler already sends correctly.
+ * Options are checked here, once: a wrong one throws `ConfigError` at startup.
+ * @example
+ * app.get('/me', verifyToken({ issuer: 'https://idp.example', audience: 'https://api.example' }),
+ *   (req, res) => res.json({ sub: req.auth?.payload.sub }));
+ */
+export function verifyToken(options: VerifyTokenOptions): RequestHandler {
+  const resolved = resolveOptions('verifyToken', options);
+  const verifier = buildVerifier(resolved);
+  const { realm, credentialsRequired, getToken } = resolved;
+  const locations = { query: resolved.allowQueryToken, body: resolved.allowBodyToken };
+
+  function fail(next: NextFunction, err: AuthError): void {
+    next(err.withRealm(realm));
+  }
+
+  function verifyAndContinue(req: Request, next: NextFunction, token: string | undefined): void {
+    if (token === undefined) {
+      if (credentialsRequired) fail(next, new UnauthorizedError());
+      else next();
+      return;
+    }
+    verifier.verify(token).then(
+      (result: AuthResult) => {
+        req.auth = result;
+        next();
+      },
+      // Two-argument then: an error thrown by a later handler never re-enters here.
+      (err: AuthError) => fail(next, err),
+    );
+  }
+
+  return function verifyTokenMiddleware(req: Request, _res: Response, next: NextFunction): void {
+    if (getToken === undefined) {
+      let token: string | undefined;
+      try {
+        token = extractBearerToken(req, locations);
+      } catch (err) {
+        fail(next, isAuthError(err) ? err : new InvalidRequestError('authorization_malformed', 'Authorization could not be read', { cause: err }));
+        return;
+      }
+      verifyAndContinue(req, next, token);
+      return;
+    }
+    Promise.resolve()
+      .then(() => getToken(req))
+      .then(
+        (token) => {
+          if (token !== undefined && typeof token !== 'string') {
+            fail(next, new InvalidRequestError('authorization_malformed', '`getToken` returned something other than a string'));
+            return;
+          }
+          verifyAndContinue(req, next, token === '' ? undefined : token);
+        },
+        (err: unknown) => fail(next, isAuthError(err) ? err : new InvalidRequestError('authorization_malformed', 'The token could not be read from the request', { cause: err })),
+      );
+  };
+}

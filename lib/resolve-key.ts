@@ -1,0 +1,56 @@
+import { discoverIssuer, type DiscoveryOptions } from './discovery.js';
+import { createJWKSClient, type JWKSClient } from './jwks-client.js';
+import type { ResolvedIssuer } from './options.js';
+
+/** Where one issuer's verification keys come from: the JWKS client's lookup methods. */
+export type KeyResolver = Pick<JWKSClient, 'peekKeys' | 'getKeys' | 'hasKey' | 'ready'>;
+
+const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024;
+/** After a failed discovery, how long requests get a 503 before it is tried again. */
+const DISCOVERY_RETRY_MS = 5_000;
+
+/**
+ * Picks the key source of one configured issuer: the given `jwksClient`, the process-wide shared
+ * client of its `jwksUri`, or the `jwks_uri` found by discovery from the issuer URL.
+ * Key locations come from configuration (or the configured issuer's metadata), never from a token.
+ */
+export function createKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean): KeyResolver {
+  if (issuer.jwksClient !== undefined) return issuer.jwksClient;
+  if (issuer.jwksUri !== undefined) {
+    return createJWKSClient({ ...issuer.jwks, jwksUri: issuer.jwksUri.href, allowHttpLoopback });
+  }
+  return createDiscoveredKeyResolver(issuer, allowHttpLoopback);
+}
+
+/** Discovery options for an issuer, with the same deadline and byte cap as its JWKS fetch. */
+export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: boolean): DiscoveryOptions {
+  return {
+    document: issuer.discovery,
+    allowHttpLoopback,
+    timeoutMs: issuer.jwks?.timeout ?? DEFAULT_FETCH_TIMEOUT_MS,
+    maxBytes: issuer.jwks?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    retryAfterMs: DISCOVERY_RETRY_MS,
+  };
+}
+
+function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean): KeyResolver {
+  const discovery = discoveryOptionsOf(issuer, allowHttpLoopback);
+  // Set once discovery has succeeded; from then on lookups are as cheap as with a `jwksUri`.
+  let client: JWKSClient | undefined;
+
+  async function discoveredClient(): Promise<JWKSClient> {
+    if (client === undefined) {
+      const metadata = await discoverIssuer(issuer.issuer, discovery);
+      client ??= createJWKSClient({ ...issuer.jwks, jwksUri: metadata.jwks_uri, allowHttpLoopback });
+    }
+    return client;
+  }
+
+  return {
+    peekKeys: (kid, alg) => client?.peekKeys(kid, alg),
+    getKeys: async (kid, alg) => (await discoveredClient()).getKeys(kid, alg),
+    hasKey: (key) => client?.hasKey(key) ?? false,
+    ready: async () => (await discoveredClient()).ready(),
+  };
+}

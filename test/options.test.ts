@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, createVerifier, verifyToken } from '../lib/index.js';
+import type { VerifyTokenOptions } from '../lib/index.js';
+
+const BASE = { issuer: 'https://issuer.test', audience: 'https://api.test', jwksUri: 'https://issuer.test/jwks' };
+
+function configError(options: unknown, create: (o: VerifyTokenOptions) => unknown = verifyToken): string {
+  try {
+    create(options as VerifyTokenOptions);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('option checks at construction', () => {
+  it('accepts a minimal configuration', () => {
+    expect(typeof verifyToken(BASE)).toBe('function');
+  });
+
+  it.each([
+    ['a missing issuer', { audience: 'a', jwksUri: BASE.jwksUri }, 'verifyToken: `issuer` is required'],
+    ['a missing audience', { issuer: BASE.issuer, jwksUri: BASE.jwksUri }, 'verifyToken: `audience` is required'],
+    ['an empty audience array', { ...BASE, audience: [] }, '`audience` is required'],
+    ['an unknown option', { ...BASE, audiance: 'x' }, 'verifyToken: unknown option `audiance` (did you mean `audience`?)'],
+    ['an http jwksUri off loopback', { ...BASE, jwksUri: 'http://issuer.test/jwks' }, '`jwksUri` must use https:'],
+    ['an http loopback jwksUri without the opt-in', { ...BASE, jwksUri: 'http://127.0.0.1:9/jwks' }, 'set `allowHttpLoopback: true`'],
+    ['a jwksUri that is not a URL', { ...BASE, jwksUri: 'jwks.json' }, '`jwksUri` is not a valid URL'],
+    ['alg none', { ...BASE, algorithms: ['none'] }, '`algorithms` must not contain "none"'],
+    ['an HMAC algorithm', { ...BASE, algorithms: ['HS256'] }, '`algorithms` must not contain "HS256"'],
+    ['an unsupported algorithm', { ...BASE, algorithms: ['RS1'] }, 'unsupported "RS1"'],
+    ['a negative clockTolerance', { ...BASE, clockTolerance: -1 }, '`clockTolerance` must be a number ≥ 0'],
+    ['a string clockTolerance', { ...BASE, clockTolerance: '5' }, '`clockTolerance` must be a number'],
+    ['a zero maxTokenAge', { ...BASE, maxTokenAge: 0 }, '`maxTokenAge` must be a number ≥ 1'],
+    ['an unknown typ policy', { ...BASE, typ: 'JWT' }, "`typ` must be 'at+jwt'"],
+    ['a bare-name issuer without jwksUri', { issuer: 'auth.sophon.xyz', audience: 'partner' }, '"auth.sophon.xyz" is not a URL, so its keys cannot be discovered: give `jwksUri`'],
+    ['issuer next to issuers', { ...BASE, issuers: [BASE] }, '`issuer` belongs inside each `issuers` entry'],
+    ['an empty issuers list', { issuers: [] }, '`issuers` must be a non-empty array'],
+    ['a duplicate issuer', { issuers: [BASE, BASE] }, 'lists "https://issuer.test" twice'],
+    ['an unknown key in an issuers entry', { issuers: [{ ...BASE, jwks_uri: 'x' }] }, 'verifyToken: `issuers[0]`: unknown option `jwks_uri`'],
+    ['a bad tokenCache', { ...BASE, tokenCache: { maxEntries: 0 } }, '`tokenCache.maxEntries` must be a number ≥ 1'],
+    ['a non-function hook', { ...BASE, onRejected: 'log' }, '`onRejected` must be a function'],
+    ['a non-boolean credentialsRequired', { ...BASE, credentialsRequired: 'no' }, '`credentialsRequired` must be true or false'],
+  ])('throws ConfigError for %s', (_label, options, message) => {
+    expect(configError(options)).toContain(message);
+  });
+
+  it('names createVerifier in messages from createVerifier', () => {
+    expect(configError({ audience: 'x' }, createVerifier)).toMatch(/^createVerifier: `issuer` is required/);
+  });
+
+  it('applies top-level policy as defaults for each issuers entry', async () => {
+    expect(() => verifyToken({ algorithms: ['ES256'], issuers: [BASE, { ...BASE, issuer: 'https://b.test', algorithms: ['PS256'] }] })).not.toThrow();
+  });
+});
