@@ -1,9 +1,7 @@
-import { JwksClient, JwksError, type SigningKey } from 'jwks-rsa';
 import { InvalidTokenError, KeySourceError } from './errors.js';
-import { FetchError, fetchJSONObject } from './internal/fetch-json.js';
 import { registryKey, resolveJWKSClientOptions, type JWKSClientOptions, type ResolvedJWKSClientOptions } from './jwks-options.js';
-import { selectVerificationJWKs } from './key-policy.js';
-import { KeySet, type VerificationKey } from './key-set.js';
+import type { KeySet, VerificationKey } from './key-set.js';
+import { createKeySetLoader } from './load-key-set.js';
 
 export type { JWKSClientOptions } from './jwks-options.js';
 export type { VerificationKey } from './key-set.js';
@@ -53,7 +51,7 @@ export function createJWKSClient(options: JWKSClientOptions): JWKSClient {
 
 function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
   const jwksUri = options.jwksUri.href;
-  const source = new JwksClient({ jwksUri, cache: false, rateLimit: false, timeout: options.timeout, fetcher: fetchJWKS });
+  const loadKeySet = createKeySetLoader(options);
   let set: KeySet | undefined;
   let inflight: Promise<KeySet> | undefined;
   /** When the last refetch for an unknown `kid` started: those are limited to one per cooldown. */
@@ -62,28 +60,9 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
   let lastFailure: unknown;
   let failedAtMs = -Infinity;
 
-  async function fetchJWKS(): Promise<{ keys: unknown[] }> {
-    const document = await fetchJSONObject(options.jwksUri, { timeoutMs: options.timeout, maxBytes: options.maxResponseBytes });
-    if (!Array.isArray(document.keys)) {
-      throw new FetchError('invalid_json', `GET ${options.jwksUri.origin}${options.jwksUri.pathname} did not answer a JWKS (no "keys" array)`);
-    }
-    return { keys: selectVerificationJWKs(document.keys, options.cacheMaxEntries) };
-  }
-
-  async function loadSet(): Promise<KeySet> {
-    let signingKeys: SigningKey[];
-    try {
-      signingKeys = await source.getSigningKeys();
-    } catch (err) {
-      if (!isEmptySetError(err)) throw err;
-      signingKeys = []; // the endpoint answered a JWKS with nothing usable: tokens get key_not_found
-    }
-    return KeySet.build(signingKeys, set, Date.now());
-  }
-
   function refresh(): Promise<KeySet> {
     if (inflight !== undefined) return inflight;
-    const run = loadSet().then(
+    const run = loadKeySet(set).then(
       (loaded) => {
         set = loaded;
         lastFailure = undefined;
@@ -173,9 +152,4 @@ function keyNotFound(kid: string | undefined): InvalidTokenError {
   return kid === undefined
     ? new InvalidTokenError('key_not_found', 'Token has no kid and the key set does not hold exactly one key for its alg')
     : new InvalidTokenError('key_not_found', 'No key in the key set matches the token kid and alg');
-}
-
-/** jwks-rsa's verdict on a JWKS that was fetched fine but holds no usable key (not an outage). */
-function isEmptySetError(err: unknown): boolean {
-  return err instanceof JwksError && !(err as { isEndpointUnavailable?: boolean }).isEndpointUnavailable && /did not contain any/.test(err.message);
 }

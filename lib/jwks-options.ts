@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { rejectUnknownKeys } from './internal/option-checks.js';
 import { isPlainObject } from './internal/safe-json.js';
 import { checkFetchURL } from './internal/url-policy.js';
 
@@ -55,7 +56,6 @@ const DEFAULTS = {
   cacheMaxEntries: 100,
 } as const;
 const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
-const HINTS: Readonly<Record<string, string>> = { jwksRequestsPerMinute: '; use `cooldown` (ms between refetches)' };
 /** Longest delay `setTimeout` honours; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -64,10 +64,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * @throws ConfigError starting with `createJWKSClient:` and naming the option
  */
 export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOptions {
-  if (!isPlainObject(input)) throw new ConfigError(`${WHERE}: options must be an object with \`jwksUri\``);
-  for (const name of Object.keys(input)) {
-    if (!OPTION_NAMES.has(name)) throw new ConfigError(`${WHERE}: unknown option \`${name}\`${HINTS[name] ?? ''}`);
+  if (isPlainObject(input) && 'jwksRequestsPerMinute' in input) {
+    throw new ConfigError(`${WHERE}: unknown option \`jwksRequestsPerMinute\`; use \`cooldown\` (ms between refetches for unknown kids)`);
   }
+  rejectUnknownKeys(WHERE, input, OPTION_NAMES);
+  if (!isPlainObject(input)) throw new ConfigError(`${WHERE}: options must be an object`);
   for (const name of ['cache', 'rateLimit'] as const) {
     if (input[name] !== undefined && input[name] !== true) {
       throw new ConfigError(`${WHERE}: \`${name}\` must be true or absent; bearer-guard always caches and rate-limits key fetches`);

@@ -41,7 +41,7 @@ export function selectVerificationJWKs(keys: readonly unknown[], maxEntries: num
 export function isVerificationJWK(jwk: unknown): jwk is Record<string, unknown> {
   if (!isPlainObject(jwk) || typeof jwk.kty !== 'string' || jwk.kty === 'oct') return false;
   if (PRIVATE_MEMBERS.some((member) => member in jwk)) return false;
-  
+  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return false;
   return isOptionalName(jwk.kid) && isOptionalName(jwk.alg);
 }

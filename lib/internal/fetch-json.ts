@@ -32,6 +32,7 @@ export type FetchErrorKind = 'network' | 'timeout' | 'too_large' | 'redirect' | 
  */
 export class FetchError extends Error {
   override readonly name = 'FetchError';
+  /** What went wrong: callers map it to their own errors (an outage, an invalid token, …). */
   readonly kind: FetchErrorKind;
   /** The HTTP status, for `redirect` and `status`. */
   readonly status?: number;
@@ -55,7 +56,7 @@ export class FetchError extends Error {
 export async function fetchJSON(url: string | URL, options: FetchJSONOptions): Promise<FetchJSONResponse> {
   const method = options.method ?? 'GET';
   const target = new URL(url);
-  const label = `${method} ${target.origin}${target.pathname}`;
+  const label = describeRequest(method, target);
   const headers = new Headers(options.headers);
   if (!headers.has('accept')) headers.set('accept', 'application/json');
   const controller = new AbortController();
@@ -87,14 +88,18 @@ export async function fetchJSON(url: string | URL, options: FetchJSONOptions): P
  */
 export async function fetchJSONObject(url: string | URL, options: FetchJSONOptions): Promise<Record<string, unknown>> {
   const response = await fetchJSON(url, options);
-  const target = new URL(url);
-  const label = `${options.method ?? 'GET'} ${target.origin}${target.pathname}`;
+  const label = describeRequest(options.method ?? 'GET', new URL(url));
   if (response.status < 200 || response.status >= 300) {
     const details = { status: response.status, ...(response.retryAfterSec !== undefined && { retryAfterSec: response.retryAfterSec }) };
     throw new FetchError('status', `${label} answered HTTP ${response.status}`, details);
   }
   if (!isPlainObject(response.body)) throw new FetchError('invalid_json', `${label} did not answer a JSON object`);
   return response.body;
+}
+
+/** `GET https://idp.example/jwks`: the URL without query or fragment, which may carry secrets. */
+export function describeRequest(method: string, url: URL): string {
+  return `${method} ${url.origin}${url.pathname}`;
 }
 
 async function readCapped(response: Response, maxBytes: number, label: string): Promise<Uint8Array> {
