@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { UnauthorizedError, isAuthError, InvalidRequestError, type AuthError } from './errors.js';
 import { extractBearerToken } from './extract-token.js';
 import { resolveOptions, type VerifyTokenOptions } from './options.js';
+import { setRequestRealm } from './request-realm.js';
 import { buildVerifier } from './verifier.js';
 import type { AuthResult } from './types.js';
 
@@ -34,6 +35,7 @@ export function verifyToken(options: VerifyTokenOptions): RequestHandler {
     verifier.verify(token).then(
       (result: AuthResult) => {
         req.auth = result;
+        setRequestRealm(req, realm);
         next();
       },
       // Two-argument then: an error thrown by a later handler never re-enters here.

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { ConfigError, InsufficientScopeError, UnauthorizedError } from './errors.js';
 import './express.js';
+import { requestRealm } from './request-realm.js';
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -48,10 +49,10 @@ function addArray(into: Set<string>, claim: unknown): void {
 export function requireScopes(...scopes: string[]): RequestHandler {
   const required = checkScopes('requireScopes', scopes);
   return function requireScopesMiddleware(req, _res, next) {
-    if (req.auth === undefined) return next(new UnauthorizedError());
+    if (req.auth === undefined) return next(new UnauthorizedError().withRealm(requestRealm(req)));
     const granted = parseScopes(req.auth.payload);
     if (required.every((scope) => granted.has(scope))) return next();
-    next(new InsufficientScopeError(required));
+    next(new InsufficientScopeError(required).withRealm(requestRealm(req)));
   };
 }
 
@@ -66,10 +67,10 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
   const accepted = checkScopes('requireAnyScope', scopes);
   const message = `Token lacks any of the scopes: ${accepted.join(' ')}`;
   return function requireAnyScopeMiddleware(req, _res, next) {
-    if (req.auth === undefined) return next(new UnauthorizedError());
+    if (req.auth === undefined) return next(new UnauthorizedError().withRealm(requestRealm(req)));
     const granted = parseScopes(req.auth.payload);
     if (accepted.some((scope) => granted.has(scope))) return next();
-    next(new InsufficientScopeError(accepted, message));
+    next(new InsufficientScopeError(accepted, message).withRealm(requestRealm(req)));
   };
 }
 

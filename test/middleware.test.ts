@@ -324,3 +324,12 @@ describe('verifyToken options', () => {
     });
   });
 });
+
+describe('realm across middleware', () => {
+  it('challenges a missing scope with the realm verifyToken was given', async () => {
+    const app = createApp([guard({ realm: 'orders' }), requireScopes('write')]);
+    const res = await request(app).get('/me').set(...bearer(signToken(KEY, { scope: 'read' })));
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="insufficient_scope"/);
+  });
+});
