@@ -1,24 +1,25 @@
 import { auditClaims, callHook, rejectedEvent, type AuditClaims } from './audit.js';
 import { checkClaims } from './claims.js';
-import { decodeCompactJWS } from './decode.js';
 import { InvalidTokenError, isAuthError, type AuthError } from './errors.js';
 import { checkHeader } from './header.js';
 import type { VerificationKey } from './jwks-client.js';
+import { createOpaqueVerifier } from './opaque-verifier.js';
 import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
 import { createKeyResolver, type KeyResolver } from './resolve-key.js';
+import { routeToken } from './route-token.js';
 import { verifySignature } from './signature.js';
 import { createTokenCache } from './token-cache.js';
-import type { AuthResult, DecodedJWT, JWTPayload } from './types.js';
+import type { AuthResult, DecodedJWT } from './types.js';
 
 /** A framework-free token verifier: what `verifyToken` runs for each request. */
 export interface Verifier {
   /**
    * Verifies a bearer token and resolves to what `req.auth` would hold.
    * Rejects with an `AuthError`: `InvalidTokenError` (401) for any token failure,
-   * `KeySourceError` (503) when keys cannot be had. Never with anything else.
+   * `KeySourceError` (503) when keys or the IdP cannot be reached. Never with anything else.
    */
   verify(token: string): Promise<AuthResult>;
-  /** Runs discovery and loads every issuer's key set now; rejects with `KeySourceError` if it cannot. */
+  /** Runs discovery and loads every issuer's key set (and opaque-token endpoint) now; rejects with `KeySourceError` if it cannot. */
   ready(): Promise<void>;
 }
 
@@ -27,6 +28,8 @@ interface IssuerEntry {
   readonly keys: KeyResolver;
   readonly isKeyCurrent: (key: VerificationKey) => boolean;
 }
+
+const NO_CLAIMS = auditClaims(undefined, undefined);
 
 /**
  * Creates a verifier with the same options as `verifyToken`, for code outside Express
@@ -42,76 +45,81 @@ export function createVerifier(options: VerifyTokenOptions): Verifier {
 
 /** Builds a verifier from options already resolved (so `verifyToken`'s messages name `verifyToken`). */
 export function buildVerifier(options: ResolvedOptions): Verifier {
-  const entries = new Map<string, IssuerEntry>(
-    options.issuers.map((policy) => {
-      const keys = createKeyResolver(policy, options.allowHttpLoopback);
-      return [policy.issuer, { policy, keys, isKeyCurrent: (key: VerificationKey) => keys.hasKey(key) }];
-    }),
-  );
+  const entries = new Map<string, IssuerEntry>();
+  for (const policy of options.issuers) {
+    // An issuer that takes every token remotely has no key set to load.
+    const keys = policy.tokenFormat === 'opaque' ? NO_KEYS : createKeyResolver(policy, options.allowHttpLoopback);
+    entries.set(policy.issuer, { policy, keys, isKeyCurrent: (key: VerificationKey) => keys.hasKey(key) });
+  }
+  const opaquePolicy = options.issuers.find((policy) => policy.opaque !== undefined);
+  const opaque = opaquePolicy?.opaque && createOpaqueVerifier(opaquePolicy, opaquePolicy.opaque, options.allowHttpLoopback);
   const cache = createTokenCache<VerificationKey>(options.tokenCacheEntries);
   const { onVerified, onRejected } = options.hooks;
 
-  function accept(result: AuthResult, kid: string | undefined, cached: boolean): AuthResult {
-    if (onVerified) callHook(onVerified, { source: result.source, cached, ...auditClaims(result.header, result.payload), kid });
+  function accept(result: AuthResult, cached: boolean): AuthResult {
+    if (onVerified) callHook(onVerified, { source: result.source, cached, ...auditClaims(result.header, result.payload) });
     return result;
   }
 
-  function reject(err: unknown, claims: AuditClaims | undefined): AuthError {
+  function reject(err: unknown, claims: AuditClaims): AuthError {
     const error = isAuthError(err) ? err : new InvalidTokenError('verification_failed', 'Token could not be verified', { cause: err });
-    if (onRejected) callHook(onRejected, rejectedEvent(error, claims ?? auditClaims(undefined, undefined)));
+    if (onRejected) callHook(onRejected, rejectedEvent(error, claims));
     return error;
   }
 
   function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[]): AuthResult {
     const key = verifyWithCandidates(token, decoded.header.alg, candidates);
-    const nowSec = Math.floor(Date.now() / 1000);
-    checkClaims(decoded.payload, entry.policy, nowSec);
+    checkClaims(decoded.payload, entry.policy, Math.floor(Date.now() / 1000));
     const result: AuthResult = Object.freeze({ token, header: decoded.header, payload: decoded.payload, source: 'jwt' as const });
     cache.set(token, { result, key, policy: entry.policy, isKeyCurrent: entry.isKeyCurrent });
-    return accept(result, decoded.header.kid, false);
+    return accept(result, false);
   }
 
   function verify(token: string): Promise<AuthResult> {
-    let decoded: DecodedJWT | undefined;
+    let claims = NO_CLAIMS;
     try {
       const hit = cache.get(token, Math.floor(Date.now() / 1000));
-      if (hit !== undefined) return Promise.resolve(accept(hit, hit.header?.kid, true));
-      decoded = decodeCompactJWS<JWTPayload>(token, options.maxTokenLength);
-      const entry = selectIssuer(entries, decoded.payload);
+      if (hit !== undefined) return Promise.resolve(accept(hit, true));
+      const route = routeToken(token, entries, opaquePolicy, options.maxTokenLength);
+      if (route.kind === 'opaque') {
+        return opaque!.verify(token).then(
+          ({ result, cached }) => accept(result, cached),
+          (err: unknown) => {
+            throw reject(err, NO_CLAIMS);
+          },
+        );
+      }
+      const { decoded, entry } = route;
+      claims = auditClaims(decoded.header, decoded.payload);
       checkHeader(decoded.header, entry.policy);
       const { kid, alg } = decoded.header;
       // The common case is answered synchronously from the cached key set: no promise hop before RSA.
       const cachedKeys = entry.keys.peekKeys(kid, alg);
       if (cachedKeys !== undefined) return Promise.resolve(finish(token, decoded, entry, cachedKeys));
-      const pending = decoded;
-      return entry.keys.getKeys(kid, alg).then(
-        (keys) => finish(token, pending, entry, keys),
-      ).catch((err: unknown) => {
-        throw reject(err, auditClaims(pending.header, pending.payload));
+      const routeClaims = claims;
+      return entry.keys.getKeys(kid, alg).then((keys) => finish(token, decoded, entry, keys)).catch((err: unknown) => {
+        throw reject(err, routeClaims);
       });
     } catch (err) {
-      return Promise.reject(reject(err, decoded && auditClaims(decoded.header, decoded.payload)));
+      return Promise.reject(reject(err, claims));
     }
   }
 
   return {
     verify,
     async ready() {
-      await Promise.all([...entries.values()].map((entry) => entry.keys.ready()));
+      await Promise.all([...[...entries.values()].map((entry) => entry.keys.ready()), opaque?.ready()]);
     },
   };
 }
 
-/**
- * Picks the configured issuer named by the token's (still unverified) `iss`. It only selects
- * among configured entries: nothing is ever fetched for an issuer that is not configured.
- */
-function selectIssuer(entries: ReadonlyMap<string, IssuerEntry>, payload: JWTPayload): IssuerEntry {
-  const entry = typeof payload.iss === 'string' ? entries.get(payload.iss) : undefined;
-  if (entry !== undefined) return entry;
-  if (payload.iss === undefined) throw new InvalidTokenError('claim_missing', 'Token has no "iss" claim');
-  throw new InvalidTokenError('issuer_mismatch', 'Token issuer is not one this API trusts');
-}
+/** The key resolver of an issuer that has no key set (opaque tokens only). */
+const NO_KEYS: KeyResolver = {
+  peekKeys: () => undefined,
+  getKeys: () => Promise.reject(new InvalidTokenError('key_not_found', 'This issuer accepts opaque tokens only')),
+  hasKey: () => false,
+  ready: () => Promise.resolve(),
+};
 
 /**
  * Tries each candidate key (several only when a JWKS repeats a `kid`), so that duplicate kids
@@ -127,5 +135,5 @@ function verifyWithCandidates(token: string, alg: string, candidates: readonly V
       failure = err;
     }
   }
-  throw failure ?? new InvalidTokenError('key_not_found', 'No key in the issuer\'s key set fits this token');
+  throw failure ?? new InvalidTokenError('key_not_found', "No key in the issuer's key set fits this token");
 }

@@ -16,7 +16,11 @@ export type Fault =
 /** The endpoints a fault can target; introspection and userinfo join this list when they exist. */
 export type Endpoint = 'jwks' | 'discovery';
 
-/** A loopback identity provider for tests: JWKS and discovery, hit counters, faults on demand. */
+/**
+ * A loopback identity provider for tests: JWKS and issuer metadata, hit counters, faults on demand.
+ * The metadata is served at both `{issuer}/.well-known/openid-configuration` (OIDC Discovery) and
+ * `/.well-known/oauth-authorization-server{issuerPath}` (RFC 8414 §3); both count as `discovery`.
+ */
 export interface IdpServer {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
@@ -26,6 +30,13 @@ export interface IdpServer {
   readonly jwksUri: string;
   /** Requests received since start or `resetHits()`, faulted ones included; `total` counts every path. */
   readonly hits: { jwks: number; discovery: number; total: number };
+  /** `METHOD /path?query` of every request since start or `resetHits()`, in order. */
+  readonly requests: readonly string[];
+  /**
+   * Overrides members of the metadata document (default `{ issuer, jwks_uri }`); a member set to
+   * `undefined` is left out. Each call replaces the previous overrides.
+   */
+  setMetadata(overrides: Record<string, unknown>): void;
   /** Publishes these keys' public JWKs. */
   setKeys(...keys: TestKey[]): void;
   /** Publishes an arbitrary JSON body as the JWKS. */
@@ -44,6 +55,8 @@ export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: str
   let jwks: unknown = { keys: (options.keys ?? []).map((key) => key.jwk) };
   const faults = new Map<Endpoint, Fault>();
   const hits = { jwks: 0, discovery: 0, total: 0 };
+  const requests: string[] = [];
+  let metadataOverrides: Record<string, unknown> = {};
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const jwksPath = options.jwksPath ?? '/jwks';
@@ -52,15 +65,17 @@ export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: str
 
   const documents: Record<Endpoint, () => unknown> = {
     jwks: () => jwks,
-    discovery: () => ({ issuer: url + issuerPath, jwks_uri: url + jwksPath }),
+    discovery: () => withoutUndefined({ issuer: url + issuerPath, jwks_uri: url + jwksPath, ...metadataOverrides }),
   };
   const routes = new Map<string, Endpoint>([
     [jwksPath, 'jwks'],
     [`${issuerPath}/.well-known/openid-configuration`, 'discovery'],
+    [`/.well-known/oauth-authorization-server${issuerPath}`, 'discovery'],
   ]);
 
   const server: Server = createServer((req, res) => {
     hits.total += 1;
+    requests.push(`${req.method} ${req.url}`);
     const endpoint = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
     if (endpoint === undefined) return sendJSON(res, 404, { error: 'not_found' });
     hits[endpoint] += 1;
@@ -131,6 +146,10 @@ export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: str
     issuer: url + issuerPath,
     jwksUri: url + jwksPath,
     hits,
+    requests,
+    setMetadata: (overrides) => {
+      metadataOverrides = { ...overrides };
+    },
     setKeys: (...keys) => {
       jwks = { keys: keys.map((key) => key.jwk) };
     },
@@ -147,6 +166,7 @@ export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: str
       hits.jwks = 0;
       hits.discovery = 0;
       hits.total = 0;
+      requests.length = 0;
     },
     close: () => {
       for (const timer of timers) clearTimeout(timer);
@@ -164,6 +184,10 @@ export async function refusedUrl(path = '/jwks'): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}${path}`;
+}
+
+function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }
 
 function sendJSON(res: ServerResponse, status: number, document: unknown): void {

@@ -1,0 +1,82 @@
+import { checkAudience, checkExpiry, checkIssuer, checkNotBefore, checkRequiredClaims } from './claims.js';
+import { discoverIssuer } from './discovery.js';
+import { KeySourceError } from './errors.js';
+import { introspect, type EndpointLimits } from './introspection.js';
+import { createOpaqueCache } from './opaque-cache.js';
+import type { ResolvedOpaqueOptions } from './opaque-options.js';
+import type { ResolvedIssuer } from './options.js';
+import { discoveryOptionsOf } from './resolve-key.js';
+import type { AuthResult, JWTPayload } from './types.js';
+import { fetchUserinfo } from './userinfo.js';
+
+/** Verifies opaque tokens of one issuer by introspection or userinfo, with a cache in front. */
+export interface OpaqueVerifier {
+  /** Resolves to the result and whether the cache answered. */
+  verify(token: string): Promise<{ result: AuthResult; cached: boolean }>;
+  /** Resolves once the endpoint is known (discovery done). */
+  ready(): Promise<void>;
+}
+
+/** How long a 503 from a failing introspection or userinfo endpoint asks the client to wait, in s. */
+const RETRY_AFTER_SEC = 5;
+
+/** Creates the opaque-token path of one issuer. */
+export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpaqueOptions, allowHttpLoopback: boolean): OpaqueVerifier {
+  const cache = createOpaqueCache({ maxEntries: opaque.maxEntries, negativeTtlMs: opaque.negativeTtlMs });
+  const limits: EndpointLimits = { timeoutMs: opaque.timeoutMs, maxBytes: opaque.maxBytes, retryAfterSec: RETRY_AFTER_SEC };
+  const source = opaque.method;
+
+  async function endpoint(): Promise<string> {
+    if (opaque.endpoint !== undefined) return opaque.endpoint.href;
+    const metadata = await discoverIssuer(policy.issuer, discoveryOptionsOf(policy, allowHttpLoopback));
+    const found = source === 'introspection' ? metadata.introspection_endpoint : metadata.userinfo_endpoint;
+    if (found === undefined) {
+      throw new KeySourceError(`Issuer metadata has no ${source}_endpoint; configure \`${source}.endpoint\``, RETRY_AFTER_SEC);
+    }
+    return found;
+  }
+
+  async function load(token: string): Promise<{ payload: JWTPayload; ttlMs: number }> {
+    const url = await endpoint();
+    const payload =
+      source === 'introspection'
+        ? await introspect(token, { endpoint: url, clientId: opaque.clientId, clientSecret: opaque.clientSecret, authMethod: opaque.authMethod }, limits)
+        : await fetchUserinfo(token, url, limits);
+    const nowMs = Date.now();
+    checkOpaqueClaims(payload, policy, source, Math.floor(nowMs / 1000));
+    // Never trusted past its own `exp` (RFC 7662 §4: a cached answer must not outlive the token).
+    const untilExpiryMs = typeof payload.exp === 'number' ? payload.exp * 1000 - nowMs : Infinity;
+    return { payload: deepFreeze(payload), ttlMs: Math.min(opaque.cacheMaxAgeMs, untilExpiryMs) };
+  }
+
+  return {
+    async verify(token) {
+      const { payload, cached } = await cache.lookup(token, Date.now(), () => load(token));
+      return { result: Object.freeze({ token, header: undefined, payload, source }), cached };
+    },
+    async ready() {
+      await endpoint();
+    },
+  };
+}
+
+/**
+ * The JWT claim rules, applied to what the IdP answered. Introspection answers carry `iss`,
+ * `aud` and `exp` only optionally (RFC 7662 §2.2): each is checked when present; `aud` is
+ * required unless the issuer allows missing audiences. Userinfo has no audience at all.
+ */
+function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 'introspection' | 'userinfo', nowSec: number): void {
+  if (payload.iss !== undefined) checkIssuer(payload, policy.issuer);
+  if (source === 'introspection') checkAudience(payload, policy.audiences, policy.allowMissingAudience);
+  if (payload.exp !== undefined) checkExpiry(payload, nowSec, policy.clockTolerance);
+  checkNotBefore(payload, nowSec, policy.clockTolerance);
+  checkRequiredClaims(payload, policy.requiredClaims);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}

@@ -1,0 +1,29 @@
+import { InvalidTokenError, KeySourceError } from './errors.js';
+import { fetchJSON, type FetchJSONResponse } from './internal/fetch-json.js';
+import { isPlainObject } from './internal/safe-json.js';
+import { describe, type EndpointLimits } from './introspection.js';
+import type { JWTPayload } from './types.js';
+
+/**
+ * Validates a token by calling the OIDC UserInfo endpoint with it (OIDC Core §5.3). A 200 with
+ * a JSON object carrying a string `sub` accepts it; 401/403 reject it (RFC 6750 §3.1).
+ * This proves the IdP knows the token, **not** that it was issued for this API: userinfo has
+ * no audience.
+ * @throws InvalidTokenError `token_inactive`; KeySourceError when the endpoint fails
+ */
+export async function fetchUserinfo(token: string, endpoint: string, limits: EndpointLimits): Promise<JWTPayload> {
+  let response: FetchJSONResponse;
+  try {
+    response = await fetchJSON(endpoint, { headers: { authorization: `Bearer ${token}` }, timeoutMs: limits.timeoutMs, maxBytes: limits.maxBytes });
+  } catch (err) {
+    throw new KeySourceError(`Userinfo endpoint is unavailable: ${describe(err)}`, limits.retryAfterSec, { cause: err });
+  }
+  if (response.status === 401 || response.status === 403) throw new InvalidTokenError('token_inactive', 'Token was refused by the userinfo endpoint');
+  if (response.status !== 200) {
+    throw new KeySourceError(`Userinfo endpoint answered HTTP ${response.status}`, response.retryAfterSec ?? limits.retryAfterSec);
+  }
+  if (!isPlainObject(response.body) || typeof response.body.sub !== 'string') {
+    throw new KeySourceError('Userinfo endpoint did not answer a JSON object with "sub"', limits.retryAfterSec);
+  }
+  return response.body as JWTPayload;
+}
