@@ -1,5 +1,8 @@
-import { discoverIssuer, type DiscoveryOptions } from './discovery.js';
+import { discoverIssuer, metadataURL, type DiscoveryOptions } from './discovery.js';
+import { KeySourceError } from './errors.js';
+import { FetchError } from './internal/fetch-json.js';
 import { createJWKSClient, type JWKSClient } from './jwks-client.js';
+import { resolveJWKSClientOptions } from './jwks-options.js';
 import type { ResolvedIssuer } from './options.js';
 
 /** Where one issuer's verification keys come from: the JWKS client's lookup methods. */
@@ -16,11 +19,28 @@ const DISCOVERY_RETRY_MS = 5_000;
  * Key locations come from configuration (or the configured issuer's metadata), never from a token.
  */
 export function createKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean): KeyResolver {
-  if (issuer.jwksClient !== undefined) return issuer.jwksClient;
-  if (issuer.jwksUri !== undefined) {
-    return createJWKSClient({ ...issuer.jwks, jwksUri: issuer.jwksUri.href, allowHttpLoopback });
-  }
-  return createDiscoveredKeyResolver(issuer, allowHttpLoopback);
+  const source = issuer.jwksClient
+    ?? (issuer.jwksUri === undefined
+      ? createDiscoveredKeyResolver(issuer, allowHttpLoopback)
+      : createJWKSClient({ ...issuer.jwks, jwksUri: issuer.jwksUri.href, allowHttpLoopback }));
+  return {
+    peekKeys: (kid, alg) => source.peekKeys(kid, alg),
+    getKeys: (kid, alg) => source.getKeys(kid, alg),
+    hasKey: (key) => source.hasKey(key),
+    ready: () => source.ready().catch((err: unknown) => {
+      throw notReady(issuer.issuer, err);
+    }),
+  };
+}
+
+/**
+ * A readiness failure that says which issuer and which URL failed: a server with several issuers
+ * must be able to tell from its startup log what to fix. (Never sent to a client.)
+ */
+function notReady(issuer: string, err: unknown): unknown {
+  if (!(err instanceof KeySourceError)) return err;
+  const detail = err.cause instanceof FetchError && !err.message.includes(err.cause.message) ? ` (${err.cause.message})` : '';
+  return new KeySourceError(`Issuer "${issuer}" is not ready: ${err.message}${detail}`, err.retryAfterSec, { cause: err });
 }
 
 /** Discovery options for an issuer, with the same deadline and byte cap as its JWKS fetch. */
@@ -36,6 +56,9 @@ export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: bo
 
 function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean): KeyResolver {
   const discovery = discoveryOptionsOf(issuer, allowHttpLoopback);
+  // The cache settings are checked now, at startup, with the only URL known before discovery:
+  // otherwise a bad one would throw after discovery, on every request, as a 401.
+  resolveJWKSClientOptions({ ...issuer.jwks, jwksUri: metadataURL(issuer.issuer, issuer.discovery).href, allowHttpLoopback });
   // Set once discovery has succeeded; from then on lookups are as cheap as with a `jwksUri`.
   let client: JWKSClient | undefined;
 
