@@ -41,7 +41,8 @@ export type AuthErrorReason =
 /** Default realm of the `WWW-Authenticate` challenge; `verifyToken({ realm })` overrides it. */
 export const DEFAULT_REALM = 'api';
 
-interface AuthErrorInit {
+/** What an `AuthError` subclass passes to its base constructor. */
+export interface AuthErrorInit {
   status: number;
   code: AuthErrorCode | undefined;
   reason: AuthErrorReason;

@@ -1,3 +1,7 @@
+/**
+ * bearer-guard: bearer-token verification for Express.
+ * @module bearer-guard
+ */
 import './express.js';
 
 export { verifyToken } from './middleware.js';
@@ -9,7 +13,7 @@ export type { ClientAuthMethod } from './introspection.js';
 export type { MetadataDocument } from './discovery.js';
 export { requireScopes, requireAnyScope, parseScopes } from './scopes.js';
 export { extractBearerToken } from './extract-token.js';
-export type { TokenLocationOptions } from './extract-token.js';
+export type { TokenLocationOptions, TokenRequest } from './extract-token.js';
 export { createJWKSClient } from './jwks-client.js';
 export type { JWKSClient, JWKSClientOptions, VerificationKey } from './jwks-client.js';
 export { decodeJWT, MAX_TOKEN_LENGTH } from './decode.js';
@@ -24,6 +28,6 @@ export {
   ConfigError,
   isAuthError,
 } from './errors.js';
-export type { AuthErrorCode, AuthErrorReason } from './errors.js';
+export type { AuthErrorCode, AuthErrorReason, AuthErrorInit } from './errors.js';
 export type { AuditHooks, VerifiedEvent, RejectedEvent, AuditClaims } from './audit.js';
 export type { JWTHeader, JWTPayload, DecodedJWT, AuthResult, AuthSource } from './types.js';

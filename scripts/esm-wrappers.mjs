@@ -3,7 +3,7 @@
 // the same classes (instanceof AuthError) and the same per-URL JWKS clients; the .mjs files only
 // re-export its named exports.
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,10 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   const cjsFile = join(root, target.require.default);
   const mjsFile = join(root, target.import.default);
   const dmtsFile = join(root, target.import.types);
+  if (!existsSync(cjsFile)) {
+    console.error(`esm-wrappers: ${subpath}: ${relative(root, cjsFile)} was not built (does its lib/ entry exist?)`);
+    process.exit(1);
+  }
   const names = Object.keys(require(cjsFile)).filter((name) => name !== 'default' && name !== '__esModule');
   const from = `./${relative(dirname(mjsFile), cjsFile)}`;
   writeFileSync(
