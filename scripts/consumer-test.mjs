@@ -19,7 +19,7 @@ const template = join(root, 'test/consumer');
 const args = new Set(process.argv.slice(2));
 const startedMs = Date.now();
 /** Where the README example lives; each file that has the marker must hold it verbatim. */
-const EXAMPLE_DOCS = ['docs/testing.md', 'README.md'];
+const EXAMPLE_DOCS = ['README.md'];
 const EXAMPLE_MARKER = '<!-- consumer-test: routes.spec.ts -->';
 /** What users need from the tarball: built code, its types, README, CHANGELOG, LICENSE. */
 const SHIPPED = /^(?:dist\/.+\.(?:js|mjs|d\.ts|d\.mts)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
