@@ -24,6 +24,18 @@ export function checkClaims(payload: JWTPayload, policy: ClaimPolicy, nowSec: nu
   checkAudience(payload, policy.audiences, policy.allowMissingAudience);
   checkTimeClaims(payload, policy, nowSec);
   checkRequiredClaims(payload, policy.requiredClaims);
+  checkNotSenderConstrained(payload);
+}
+
+/**
+ * RFC 7800 / RFC 9449 §6 / RFC 8705 §3: a token with a `cnf` claim is bound to a key its sender
+ * must prove possession of (DPoP, mTLS). Accepting it as a plain bearer token would let whoever
+ * stole it replay it, so it is refused: bearer-guard verifies bearer tokens only.
+ */
+export function checkNotSenderConstrained(payload: JWTPayload): void {
+  if (payload.cnf !== undefined) {
+    throw new InvalidTokenError('claim_invalid', 'Token is bound to a proof-of-possession key ("cnf"), which a bearer token check cannot prove');
+  }
 }
 
 /** The claims that change with the clock; also re-run on every verified-token cache hit. */

@@ -28,8 +28,9 @@ export function checkHeader(header: JWTHeader, policy: HeaderPolicy): void {
   if (header.crit !== undefined) throw new InvalidTokenError('header_invalid', 'Token header has "crit" extensions');
   // RFC 7797 unencoded payloads would change what is signed.
   if (header.b64 !== undefined) throw new InvalidTokenError('header_invalid', 'Token header has "b64"');
-  // RFC 7519 §5.2: cty "JWT" means a nested token, which is not a bearer access token.
-  if (header.cty !== undefined && String(header.cty).toUpperCase() === 'JWT') {
+  // RFC 7519 §5.2: cty "JWT" means a nested token, which is not a bearer access token; a cty
+  // that is not even a string is a malformed header.
+  if (header.cty !== undefined && (typeof header.cty !== 'string' || header.cty.toUpperCase() === 'JWT')) {
     throw new InvalidTokenError('header_invalid', 'Token is a nested JWT');
   }
   for (const member of KEY_CARRYING_MEMBERS) {

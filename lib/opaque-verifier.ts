@@ -1,4 +1,4 @@
-import { checkAudience, checkExpiry, checkIssuer, checkNotBefore, checkRequiredClaims } from './claims.js';
+import { checkAudience, checkExpiry, checkIssuer, checkNotBefore, checkNotSenderConstrained, checkRequiredClaims } from './claims.js';
 import { discoverIssuer } from './discovery.js';
 import { KeySourceError } from './errors.js';
 import { introspect, type EndpointLimits } from './introspection.js';
@@ -71,6 +71,7 @@ function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 
   if (payload.exp !== undefined) checkExpiry(payload, nowSec, policy.clockTolerance);
   checkNotBefore(payload, nowSec, policy.clockTolerance);
   checkRequiredClaims(payload, policy.requiredClaims);
+  checkNotSenderConstrained(payload);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -91,3 +91,12 @@ describe('checkClaims', () => {
     expect(() => checkClaims({ ...VALID, exp: NOW - 60 }, POLICY, NOW)).toThrow(`Token expired at ${new Date((NOW - 60) * 1000).toISOString()}`);
   });
 });
+
+describe('sender-constrained tokens', () => {
+  it.each([
+    ['a DPoP key thumbprint', { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' }],
+    ['an mTLS certificate thumbprint', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
+  ])('rejects a token bound to %s (cnf)', (_label, cnf) => {
+    expect(reasonFor({ cnf })).toBe('claim_invalid');
+  });
+});

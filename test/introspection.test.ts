@@ -99,6 +99,7 @@ describe('RFC 7662 introspection', () => {
     ['another audience', { aud: 'https://other.test' }, 'audience_mismatch'],
     ['no audience', { aud: undefined }, 'claim_missing'],
     ['an exp in the past', { exp: NOW - 60 }, 'token_expired'],
+    ['a proof-of-possession binding (cnf)', { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } }, 'claim_invalid'],
   ])('rejects %s with 401', async (_label, claims, reason) => {
     const token = opaqueToken();
     const body = { active: true, iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub: 'c', exp: NOW + 600, ...claims };

@@ -175,6 +175,7 @@ describe('forged and malformed tokens', () => {
     ['b64: false', () => signToken(KEY, {}, { header: { b64: false, crit: ['b64'] } }), 'header_invalid'],
     ['b64: false without crit', () => signToken(KEY, {}, { header: { b64: false } }), 'header_invalid'],
     ['a nested JWT (cty JWT)', () => signToken(KEY, {}, { header: { cty: 'JWT' } }), 'header_invalid'],
+    ['a cty that is not a string', () => signToken(KEY, {}, { header: { cty: { toString: 1 } } }), 'header_invalid'],
     ['an unexpected typ', () => signToken(KEY, {}, { header: { typ: 'dpop+jwt' } }), 'type_invalid'],
     ['a numeric kid', () => signToken(KEY, {}, { header: { kid: 7 } }), 'kid_invalid'],
     ['a kid of 10 000 characters', () => signToken(KEY, {}, { header: { kid: 'k'.repeat(10_000) } }), 'token_too_large'],

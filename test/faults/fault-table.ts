@@ -1,0 +1,249 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { verifyToken, type VerifyTokenOptions } from '../../lib/index.js';
+import { createApp } from '../helpers/app.js';
+import { startFaultyServer, type FaultyServer, type ServerFault } from '../helpers/faulty-server.js';
+import { jwksOf, sharedKey } from '../helpers/keys.js';
+import { signToken } from '../helpers/tokens.js';
+
+/**
+ * The fault table: every way a network dependency can misbehave, run against one endpoint at a
+ * time through a real Express app. `describeFaultTable(target)` asserts, for each fault, the
+ * answer the caller gets and how fast, what the cache does afterwards (no new request within the
+ * retry window, the last good state still served), that the faulty connection is released, and
+ * that recovery is automatic once the server heals.
+ *
+ * Extension point: introspection and userinfo each get a `FaultTarget` in a new
+ * `test/faults/<endpoint>.test.ts` that calls `describeFaultTable(target)`: its `options()` turn
+ * the opaque path on against `server.urlOf('<endpoint>')`, its `credential()` is a new opaque
+ * token each time. Here, only two additions: the name in `EndpointName`, and its path and
+ * healthy answer (e.g. `{ active: true, … }`) in `startServers()`. The faulty server reads and
+ * ignores request bodies, so a POST endpoint works as it is.
+ */
+
+export const KEY = sharedKey('k1');
+export const AUDIENCE = 'https://api.test';
+
+/** Total fetch deadline the apps under test are configured with (`jwks.timeout`), in ms. */
+export const DEADLINE_MS = 250;
+/** JWKS retry window after a failure (`jwks.cooldown`), in ms. */
+export const COOLDOWN_MS = 2_000;
+/** JWKS freshness (`jwks.cacheMaxAge`), in ms. */
+export const CACHE_MAX_AGE_MS = 60_000;
+/** An answer that needs no deadline comes well under this, even on a loaded 2-core CI machine. */
+export const FAST_MS = 1_000;
+/** What a deadline-bound answer may take beyond the deadline. */
+export const DEADLINE_SLACK_MS = 1_000;
+
+/** The endpoints a faulty server offers. Add `'introspection'` / `'userinfo'` here (see above). */
+export type EndpointName = 'jwks' | 'discovery';
+
+/** Each test's server: its issuer lives under a path of its own, so no process-wide cache is shared. */
+export interface FaultContext {
+  readonly server: FaultyServer<EndpointName>;
+  /** `server.url` + a path unique to this test: the issuer discovery starts from. */
+  readonly issuer: string;
+}
+
+/** One network dependency under test. */
+export interface FaultTarget {
+  /** The endpoint of the faulty server that misbehaves. */
+  readonly endpoint: EndpointName;
+  /** `verifyToken` options for an app whose requests depend on the endpoint (with `jwks: JWKS_LIMITS`). */
+  options(context: FaultContext): VerifyTokenOptions;
+  /** A credential the healthy endpoint accepts, new on each call so that no cache answers it. */
+  credential(context: FaultContext): string;
+  /**
+   * After a failure, how long the endpoint is not asked again, in ms; `undefined` for an
+   * endpoint asked again by the very next request (then no retry-window test is declared).
+   */
+  readonly retryWindowMs: number | undefined;
+  /** The `Retry-After` (s) a caller gets right after a failure. */
+  readonly retryAfterSec: number;
+  /**
+   * What a warm cache does through the fault: after one good request and `ageMs` of time, a
+   * request with a new credential is still answered 200, after one more try of the endpoint
+   * (`asksAgain`) or none. `title` names the behaviour.
+   */
+  readonly warm: { readonly title: string; readonly ageMs: number; readonly asksAgain: boolean };
+}
+
+/** The cache settings every app under test uses; discovery shares the deadline and byte cap. */
+export const JWKS_LIMITS = { timeout: DEADLINE_MS, cooldown: COOLDOWN_MS, cacheMaxAge: CACHE_MAX_AGE_MS } as const;
+
+interface FaultCase {
+  /** How the misbehaviour reads in a test name. */
+  readonly name: string;
+  readonly fault: (redirectTo: string) => ServerFault;
+  /** True when only the fetch deadline can end it. */
+  readonly untilDeadline: boolean;
+  /** True when the server would hold the connection open: only the client hanging up ends it. */
+  readonly holdsConnection: boolean;
+}
+
+const MIB = 1024 * 1024;
+
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308] as const;
+
+/** Every misbehaviour, each a test per target. */
+export const FAULTS: readonly FaultCase[] = [
+  { name: 'a refused connection', fault: () => ({ kind: 'refused' }), untilDeadline: false, holdsConnection: false },
+  { name: 'a connection reset mid-body', fault: () => ({ kind: 'reset-mid-body' }), untilDeadline: false, holdsConnection: false },
+  { name: 'a server that never answers', fault: () => ({ kind: 'hang' }), untilDeadline: true, holdsConnection: true },
+  { name: 'a body dripped at 1 byte per second', fault: () => ({ kind: 'drip-body', bytesPerSecond: 1 }), untilDeadline: true, holdsConnection: true },
+  { name: 'headers dripped at 1 byte per second', fault: () => ({ kind: 'drip-headers', bytesPerSecond: 1 }), untilDeadline: true, holdsConnection: true },
+  { name: 'an endless stream of 102 Processing', fault: () => ({ kind: 'informational-flood' }), untilDeadline: true, holdsConnection: true },
+  { name: '64 KiB of response headers', fault: () => ({ kind: 'huge-headers', bytes: 64 * 1024 }), untilDeadline: false, holdsConnection: false },
+  { name: 'a 64 MiB body with a Content-Length', fault: () => ({ kind: 'huge-body', bytes: 64 * MIB, contentLength: true }), untilDeadline: false, holdsConnection: true },
+  { name: 'a 64 MiB chunked body', fault: () => ({ kind: 'huge-body', bytes: 64 * MIB, contentLength: false }), untilDeadline: false, holdsConnection: true },
+  { name: 'a gzip bomb that inflates to 64 MiB', fault: () => ({ kind: 'gzip-bomb', bytes: 64 * MIB }), untilDeadline: false, holdsConnection: true },
+  { name: 'a body that is not JSON', fault: () => ({ kind: 'invalid-json' }), untilDeadline: false, holdsConnection: false },
+  { name: 'a JSON array', fault: () => ({ kind: 'invalid-json', body: '[{"keys":[]}]' }), untilDeadline: false, holdsConnection: false },
+  { name: 'an HTML page served as text/html', fault: () => ({ kind: 'content-type', contentType: 'text/html', body: 'html' }), untilDeadline: false, holdsConnection: false },
+  ...REDIRECT_STATUSES.map((status): FaultCase => ({
+    name: `an HTTP ${status} redirect to another loopback port`,
+    fault: (redirectTo) => ({ kind: 'redirect', status, location: redirectTo }),
+    untilDeadline: false,
+    holdsConnection: false,
+  })),
+  ...[500, 502, 503, 504, 404, 401].map((status): FaultCase => ({
+    name: `HTTP ${status}`,
+    fault: () => ({ kind: 'status', status }),
+    untilDeadline: false,
+    holdsConnection: false,
+  })),
+  { name: 'HTTP 429 with Retry-After: 120', fault: () => ({ kind: 'status', status: 429, retryAfter: '120' }), untilDeadline: false, holdsConnection: false },
+];
+
+/** A healthy JWKS and discovery document under `/t<serial>`, plus a second server redirects point to. */
+async function startServers(serial: number): Promise<{ context: FaultContext; redirectTarget: FaultyServer<EndpointName> }> {
+  const base = `/t${serial}`;
+  const endpoints = (origin: () => string) => ({
+    jwks: { path: `${base}/jwks`, document: () => jwksOf(KEY) },
+    discovery: {
+      path: `${base}/.well-known/openid-configuration`,
+      document: () => ({ issuer: `${origin()}${base}`, jwks_uri: `${origin()}${base}/jwks` }),
+    },
+  });
+  let url = '';
+  const server = await startFaultyServer<EndpointName>(endpoints(() => url));
+  url = server.url;
+  let targetUrl = '';
+  const redirectTarget = await startFaultyServer<EndpointName>(endpoints(() => targetUrl));
+  targetUrl = redirectTarget.url;
+  return { context: { server, issuer: `${server.url}${base}` }, redirectTarget };
+}
+
+/** A token signed by the published key, valid from the (possibly advanced) clock's now. */
+export function freshToken(issuer: string): string {
+  const nowSec = Math.floor(Date.now() / 1000);
+  return signToken(KEY, { iss: issuer, aud: AUDIENCE, iat: nowSec, exp: nowSec + 300, jti: `j-${Math.random()}` });
+}
+
+/** Moves the frozen clock forward. */
+export function advance(ms: number): void {
+  vi.setSystemTime(Date.now() + ms);
+}
+
+/** Declares the whole fault table for one target. */
+export function describeFaultTable(target: FaultTarget): void {
+  let serial = 0;
+  let context: FaultContext;
+  let redirectTarget: FaultyServer<EndpointName>;
+  let app: ReturnType<typeof createApp>;
+
+  beforeEach(async () => {
+    // Only Date is faked, and frozen: retry windows and cache ages are stepped through with
+    // `advance()`, while sockets, deadlines and `performance.now()` stay real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    serial += 1;
+    ({ context, redirectTarget } = await startServers(serial));
+    app = createApp([verifyToken(target.options(context))]);
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await context.server.close();
+    await redirectTarget.close();
+  });
+
+  /** One request with a new credential, timed with the real clock. */
+  async function send(): Promise<{ status: number; headers: Record<string, string>; body: { reason?: string }; ms: number }> {
+    const credential = target.credential(context);
+    const started = performance.now();
+    const res = await request(app).get('/me').set('Authorization', `Bearer ${credential}`);
+    return { status: res.status, headers: res.headers as Record<string, string>, body: res.body as { reason?: string }, ms: performance.now() - started };
+  }
+
+  async function injure(fault: FaultCase): Promise<void> {
+    await context.server.setFault(target.endpoint, fault.fault(redirectTarget.urlOf(target.endpoint)));
+  }
+
+  describe.each(FAULTS)('on $name', (fault) => {
+    const bound = fault.untilDeadline ? DEADLINE_MS + DEADLINE_SLACK_MS : FAST_MS;
+    const kind = fault.fault('').kind;
+    const refuses = kind === 'refused';
+
+    it(`answers 503 with Retry-After and no challenge within ${bound} ms`, async () => {
+      await injure(fault);
+      const res = await send();
+      expect(res).toMatchObject({ status: 503, body: { reason: 'key_source_unavailable' } });
+      expect(res.headers['retry-after']).toBe(String(target.retryAfterSec));
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expect(res.ms).toBeLessThan(bound);
+      if (fault.untilDeadline) expect(res.ms).toBeGreaterThanOrEqual(DEADLINE_MS - 10);
+    });
+
+    // A refused port cannot count connection attempts, so this one has nothing to observe there.
+    const { retryWindowMs } = target;
+    if (!refuses && retryWindowMs !== undefined) {
+      it('asks the endpoint nothing more, and answers 503 at once, within the retry window', async () => {
+        await injure(fault);
+        await send();
+        expect(context.server.hits[target.endpoint]).toBe(1);
+        advance(retryWindowMs - 1);
+        const res = await send();
+        expect(res.status).toBe(503);
+        expect(res.ms).toBeLessThan(FAST_MS);
+        expect(context.server.hits[target.endpoint]).toBe(1);
+      });
+    }
+
+    it('recovers by itself once the endpoint heals and the retry window has passed', async () => {
+      await injure(fault);
+      expect((await send()).status).toBe(503);
+      await context.server.heal();
+      advance(target.retryWindowMs ?? 0);
+      expect((await send()).status).toBe(200);
+    });
+
+    it(target.warm.title, async () => {
+      expect((await send()).status).toBe(200);
+      const asked = context.server.hits[target.endpoint];
+      advance(target.warm.ageMs);
+      await injure(fault);
+      const res = await send();
+      expect(res.status).toBe(200);
+      expect(res.ms).toBeLessThan(bound);
+      expect(context.server.hits[target.endpoint]).toBe(asked + (target.warm.asksAgain && !refuses ? 1 : 0));
+    });
+
+    if (fault.holdsConnection) {
+      it('hangs up the connection the server would have held open', async () => {
+        await injure(fault);
+        await send();
+        expect(await context.server.settled(1_000)).toBe(0);
+      });
+    }
+
+    if (kind === 'redirect') {
+      it('follows no redirect: the other port sees no request', async () => {
+        await injure(fault);
+        await send();
+        advance(target.retryWindowMs ?? 0);
+        await send();
+        expect(context.server.hits[target.endpoint]).toBe(2);
+        expect(redirectTarget.hits.total).toBe(0);
+      });
+    }
+  });
+}

@@ -1,0 +1,18 @@
+import { describe } from 'vitest';
+import { AUDIENCE, CACHE_MAX_AGE_MS, COOLDOWN_MS, describeFaultTable, freshToken, JWKS_LIMITS, type FaultTarget } from './fault-table.js';
+
+const ISSUER = 'https://issuer.test';
+
+/** A JWKS configured by `jwksUri`: every fault hits the key set fetch itself. */
+const JWKS: FaultTarget = {
+  endpoint: 'jwks',
+  options: ({ server }) => ({ issuer: ISSUER, audience: AUDIENCE, jwksUri: server.urlOf('jwks'), allowHttpLoopback: true, jwks: JWKS_LIMITS }),
+  credential: () => freshToken(ISSUER),
+  retryWindowMs: COOLDOWN_MS,
+  retryAfterSec: COOLDOWN_MS / 1000,
+  warm: { title: 'serves the last good key set through the fault once it has expired', ageMs: CACHE_MAX_AGE_MS + 1, asksAgain: true },
+};
+
+describe('a JWKS endpoint that misbehaves', () => {
+  describeFaultTable(JWKS);
+});
