@@ -49,8 +49,13 @@ export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promi
   const cacheKey = JSON.stringify([issuer, options.document, options.allowHttpLoopback, options.timeoutMs, options.maxBytes]);
   const cached = DISCOVERIES.get(cacheKey);
   const nowMs = Date.now();
-  if (cached !== undefined && (cached.failedAtMs === undefined || nowMs - cached.failedAtMs < options.retryAfterMs)) {
-    return cached.promise;
+  if (cached !== undefined && cached.failedAtMs === undefined) return cached.promise;
+  if (cached !== undefined && cached.failedAtMs !== undefined && nowMs - cached.failedAtMs < options.retryAfterMs) {
+    // A fresh error per caller: its Retry-After counts down, and no caller can alter another's.
+    const remainingSec = (cached.failedAtMs + options.retryAfterMs - nowMs) / 1000;
+    return cached.promise.catch((err: KeySourceError) => {
+      throw new KeySourceError(err.message, remainingSec, { cause: err.cause });
+    });
   }
   const entry: CachedDiscovery = { promise: fetchMetadata(issuer, options), failedAtMs: undefined };
   entry.promise.catch(() => {

@@ -90,6 +90,18 @@ describe('discoverIssuer', () => {
     await expectOutage(discoverIssuer(idp.issuer, options), message);
   });
 
+  it('gives each caller in the retry window its own error, with a Retry-After that counts down', async () => {
+    idp.setFault({ kind: 'status', status: 500 }, 'discovery');
+    const first = await expectOutage(discoverIssuer(idp.issuer, LIMITS));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3_000);
+    const later = await expectOutage(discoverIssuer(idp.issuer, LIMITS));
+    expect(later).not.toBe(first);
+    expect(first.retryAfterSec).toBe(5);
+    expect(later.retryAfterSec).toBe(2);
+    expect(idp.hits.discovery).toBe(1);
+  });
+
   it('does not follow a redirect from the metadata URL', async () => {
     const elsewhere = await startIdpServer({ keys: [KEY] });
     try {
