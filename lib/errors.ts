@@ -36,7 +36,8 @@ export type AuthErrorReason =
   // 403 insufficient_scope
   | 'scope_missing'
   // 503
-  | 'key_source_unavailable';
+  | 'key_source_unavailable'
+  | 'revocations_unavailable';
 
 /** Default realm of the `WWW-Authenticate` challenge; `verifyToken({ realm })` overrides it. */
 export const DEFAULT_REALM = 'api';
@@ -147,14 +148,15 @@ export class InsufficientScopeError extends AuthError {
 
 /**
  * 503 + `Retry-After`: the key source (JWKS, discovery, introspection) is unreachable and no
- * cached key applies. Not the client's fault, so never a 401.
+ * cached key applies, or (`reason: 'revocations_unavailable'`) a revocation list set to fail
+ * closed is out of sync. Not the client's fault, so never a 401.
  */
 export class KeySourceError extends AuthError {
   override readonly name = 'KeySourceError';
   /** Seconds after which a retry may succeed. */
   readonly retryAfterSec: number;
-  constructor(message: string, retryAfterSec: number, options?: ErrorOptions) {
-    super({ status: 503, code: 'temporarily_unavailable', reason: 'key_source_unavailable', challenge: false }, message, options);
+  constructor(message: string, retryAfterSec: number, options?: ErrorOptions & { reason?: 'key_source_unavailable' | 'revocations_unavailable' }) {
+    super({ status: 503, code: 'temporarily_unavailable', reason: options?.reason ?? 'key_source_unavailable', challenge: false }, message, options);
     this.retryAfterSec = Math.max(1, Math.ceil(retryAfterSec));
   }
 

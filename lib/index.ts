@@ -16,6 +16,10 @@ export { extractBearerToken } from './extract-token.js';
 export type { TokenLocationOptions, TokenRequest } from './extract-token.js';
 export { createJWKSClient } from './jwks-client.js';
 export type { JWKSClient, JWKSClientOptions, VerificationKey } from './jwks-client.js';
+export { createRevocationList } from './revocation.js';
+export type { RevocationList, RevocationListOptions, StalePolicy } from './revocation.js';
+export { StoreUnavailableError } from './store-guard.js';
+export type { SharedStore, StoreLogger, StoreSubscription, ExpiringMember } from './store.js';
 export { decodeJWT, MAX_TOKEN_LENGTH } from './decode.js';
 export type { DecodeJWTOptions } from './decode.js';
 export {

@@ -13,7 +13,7 @@ export type SupportedAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384'
 const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<SupportedAlgorithm>(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
 
 /** JWKS cache settings for the client bearer-guard creates from `jwksUri` (see `createJWKSClient`). */
-export type JWKSCacheOptions = Omit<JWKSClientOptions, 'jwksUri' | 'allowHttpLoopback'>;
+export type JWKSCacheOptions = Omit<JWKSClientOptions, 'jwksUri' | 'allowHttpLoopback' | 'store'>;
 
 /** The policy for tokens of one issuer. */
 export interface IssuerOptions {

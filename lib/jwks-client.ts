@@ -2,6 +2,7 @@ import { InvalidTokenError, KeySourceError } from './errors.js';
 import { registryKey, resolveJWKSClientOptions, type JWKSClientOptions, type ResolvedJWKSClientOptions } from './jwks-options.js';
 import type { KeySet, VerificationKey } from './key-set.js';
 import { createKeySetLoader } from './load-key-set.js';
+import { createSharedKeySet } from './shared-key-set.js';
 
 export type { JWKSClientOptions } from './jwks-options.js';
 export type { VerificationKey } from './key-set.js';
@@ -32,6 +33,8 @@ const clients = new Map<string, JWKSClient>();
  * The whole set is cached for `cacheMaxAge`; an unknown `kid` refetches at most once per
  * `cooldown`; fetches are single-flight; through an outage the last good set is served for
  * `cacheMaxAgeFallback` more. No timers: refreshes happen lazily, on demand.
+ * With a `store`, each fetched set is shared with the fleet, and a failed fetch falls back to the
+ * fleet's newer set (an instance starting during an outage then has keys), within the same bounds.
  * Equal options (same URL) return the same client, so every middleware of a process shares it.
  * @throws ConfigError for a bad option, at creation
  * @example
@@ -52,6 +55,7 @@ export function createJWKSClient(options: JWKSClientOptions): JWKSClient {
 function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
   const jwksUri = options.jwksUri.href;
   const loadKeySet = createKeySetLoader(options);
+  const fleet = options.store && createSharedKeySet(options.store, jwksUri, options.cacheMaxAge + options.cacheMaxAgeFallback, options.cacheMaxEntries);
   let set: KeySet | undefined;
   let inflight: Promise<KeySet> | undefined;
   /** When the last refetch for an unknown `kid` started: those are limited to one per cooldown. */
@@ -66,11 +70,15 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
       (loaded) => {
         set = loaded;
         lastFailure = undefined;
+        fleet?.save(loaded);
         return loaded;
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         lastFailure = err;
         failedAtMs = Date.now();
+        // A set another instance fetched later than ours is served under the same bounds as ours.
+        const shared = await fleet?.load(set);
+        if (shared !== undefined && (set === undefined || shared.fetchedAtMs > set.fetchedAtMs)) set = shared;
         throw err;
       },
     );

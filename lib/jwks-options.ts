@@ -2,6 +2,7 @@ import { ConfigError } from './errors.js';
 import { rejectUnknownKeys } from './internal/option-checks.js';
 import { isPlainObject } from './internal/safe-json.js';
 import { checkFetchURL } from './internal/url-policy.js';
+import { isSharedStore, type SharedStore } from './store.js';
 
 /** Options of `createJWKSClient`. Names and units follow jwks-rsa where it has the option. */
 export interface JWKSClientOptions {
@@ -28,6 +29,8 @@ export interface JWKSClientOptions {
   cacheMaxEntries?: number;
   /** Allows `http:` for loopback hosts (tests, demos). Default `false`. */
   allowHttpLoopback?: boolean;
+  /** Shares fetched key sets with a fleet (see `createRedisStore`): a cold instance can start during an outage. */
+  store?: SharedStore;
   /** Accepted so jwks-rsa configurations paste in unchanged; only `true` is allowed. */
   cache?: boolean;
   /** Accepted so jwks-rsa configurations paste in unchanged; only `true` is allowed. */
@@ -44,6 +47,7 @@ export interface ResolvedJWKSClientOptions {
   readonly maxResponseBytes: number;
   readonly cacheMaxEntries: number;
   readonly allowHttpLoopback: boolean;
+  readonly store: SharedStore | undefined;
 }
 
 const WHERE = 'createJWKSClient';
@@ -55,7 +59,7 @@ const DEFAULTS = {
   maxResponseBytes: 524_288,
   cacheMaxEntries: 100,
 } as const;
-const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
+const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'store', 'cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
 /** Longest delay `setTimeout` honours; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -78,6 +82,9 @@ export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOpti
     throw new ConfigError(`${WHERE}: \`allowHttpLoopback\` must be a boolean`);
   }
   const allowHttpLoopback = input.allowHttpLoopback === true;
+  if (input.store !== undefined && !isSharedStore(input.store)) {
+    throw new ConfigError(`${WHERE}: \`store\` must be a shared store, e.g. from \`createRedisStore()\``);
+  }
   return Object.freeze({
     jwksUri: checkFetchURL(`${WHERE}: \`jwksUri\``, input.jwksUri, allowHttpLoopback),
     cacheMaxAge: numberOption(input, 'cacheMaxAge'),
@@ -87,12 +94,27 @@ export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOpti
     maxResponseBytes: numberOption(input, 'maxResponseBytes', { integer: true }),
     cacheMaxEntries: numberOption(input, 'cacheMaxEntries', { integer: true }),
     allowHttpLoopback,
+    store: input.store as SharedStore | undefined,
   });
 }
 
 /** One string per distinct configuration: clients with equal keys are the same client. */
 export function registryKey(options: ResolvedJWKSClientOptions): string {
-  return JSON.stringify({ ...options, jwksUri: options.jwksUri.href });
+  return JSON.stringify({ ...options, jwksUri: options.jwksUri.href, store: storeId(options.store) });
+}
+
+const STORE_IDS = new WeakMap<SharedStore, number>();
+let storeCount = 0;
+
+/** A number per store object: clients sharing keys through different stores are different clients. */
+function storeId(store: SharedStore | undefined): number {
+  if (store === undefined) return 0;
+  let id = STORE_IDS.get(store);
+  if (id === undefined) {
+    id = ++storeCount;
+    STORE_IDS.set(store, id);
+  }
+  return id;
 }
 
 function numberOption(

@@ -55,6 +55,15 @@ export class KeySet {
     return new KeySet(entries, nowMs);
   }
 
+  /** The keys as public JWKs with their `kid` and `alg` (for sharing a set with a fleet). */
+  toJWKs(): Record<string, unknown>[] {
+    return this.#entries.map(({ key: { kid, alg, key } }) => ({
+      ...key.export({ format: 'jwk' }),
+      ...(kid === undefined ? {} : { kid }),
+      ...(alg === undefined ? {} : { alg }),
+    }));
+  }
+
   /** Number of keys kept. */
   get size(): number {
     return this.#entries.length;

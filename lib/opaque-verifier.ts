@@ -6,6 +6,8 @@ import { createOpaqueCache } from './opaque-cache.js';
 import type { ResolvedOpaqueOptions } from './opaque-options.js';
 import type { ResolvedIssuer } from './options.js';
 import { discoveryOptionsOf } from './resolve-key.js';
+import { createSharedAnswers, type OpaqueAnswer } from './shared-introspection.js';
+import type { SharedStore } from './store.js';
 import type { AuthResult, JWTPayload } from './types.js';
 import { fetchUserinfo } from './userinfo.js';
 
@@ -20,11 +22,18 @@ export interface OpaqueVerifier {
 /** How long a 503 from a failing introspection or userinfo endpoint asks the client to wait, in s. */
 const RETRY_AFTER_SEC = 5;
 
-/** Creates the opaque-token path of one issuer. */
-export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpaqueOptions, allowHttpLoopback: boolean): OpaqueVerifier {
+/** Margin over the endpoint's deadline for which one instance holds the fleet-wide look-up of a token. */
+const LOCK_MARGIN_MS = 500;
+
+/**
+ * Creates the opaque-token path of one issuer. With a `store`, answers are shared by the fleet
+ * behind the in-process cache (a local hit costs no store round trip).
+ */
+export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpaqueOptions, allowHttpLoopback: boolean, store?: SharedStore): OpaqueVerifier {
   const cache = createOpaqueCache({ maxEntries: opaque.maxEntries, negativeTtlMs: opaque.negativeTtlMs });
   const limits: EndpointLimits = { timeoutMs: opaque.timeoutMs, maxBytes: opaque.maxBytes, retryAfterSec: RETRY_AFTER_SEC };
   const source = opaque.method;
+  const shared = store && createSharedAnswers(store, opaque.negativeTtlMs, opaque.timeoutMs + LOCK_MARGIN_MS);
 
   async function endpoint(): Promise<string> {
     if (opaque.endpoint !== undefined) return opaque.endpoint.href;
@@ -36,17 +45,25 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
     return found;
   }
 
-  async function load(token: string): Promise<{ payload: JWTPayload; ttlMs: number }> {
-    const url = await endpoint();
+  /** Asks the IdP; the answer may be reused for the cache max age, never past its `exp`. */
+  async function ask(token: string, url: string): Promise<OpaqueAnswer> {
     const payload =
       source === 'introspection'
         ? await introspect(token, { endpoint: url, clientId: opaque.clientId, clientSecret: opaque.clientSecret, authMethod: opaque.authMethod }, limits)
         : await fetchUserinfo(token, url, limits);
     const nowMs = Date.now();
+    return { payload, expiresAtMs: Math.min(nowMs + opaque.cacheMaxAgeMs, untilExpiry(payload, nowMs) + nowMs) };
+  }
+
+  async function load(token: string): Promise<{ payload: JWTPayload; ttlMs: number }> {
+    const url = await endpoint();
+    const context = `${source}\n${url}\n${opaque.clientId}`;
+    const { payload, expiresAtMs } = shared === undefined ? await ask(token, url) : await shared.lookup(context, token, () => ask(token, url));
+    const nowMs = Date.now();
+    // Every instance applies its own policy, also to an answer another instance fetched.
     checkOpaqueClaims(payload, policy, source, Math.floor(nowMs / 1000));
     // Never trusted past its own `exp` (RFC 7662 §4: a cached answer must not outlive the token).
-    const untilExpiryMs = typeof payload.exp === 'number' ? payload.exp * 1000 - nowMs : Infinity;
-    return { payload: deepFreeze(payload), ttlMs: Math.min(opaque.cacheMaxAgeMs, untilExpiryMs) };
+    return { payload: deepFreeze(payload), ttlMs: Math.min(opaque.cacheMaxAgeMs, expiresAtMs - nowMs, untilExpiry(payload, nowMs)) };
   }
 
   return {
@@ -72,6 +89,10 @@ function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 
   checkNotBefore(payload, nowSec, policy.clockTolerance);
   checkRequiredClaims(payload, policy.requiredClaims);
   checkNotSenderConstrained(payload);
+}
+
+function untilExpiry(payload: JWTPayload, nowMs: number): number {
+  return typeof payload.exp === 'number' ? payload.exp * 1000 - nowMs : Infinity;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -3,6 +3,8 @@ import { MAX_TOKEN_LENGTH } from './decode.js';
 import { ConfigError } from './errors.js';
 import { optionalBoolean, optionalFunction, optionalNumber, rejectUnknownKeys, requiredString } from './internal/option-checks.js';
 import { ISSUER_KEYS, resolveIssuer, SHARED_ISSUER_KEYS, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
+import { revocationGateOf, type RevocationGate, type RevocationList } from './revocation.js';
+import { isSharedStore, type SharedStore } from './store.js';
 
 export type { IssuerOptions, JWKSCacheOptions, ResolvedIssuer, SupportedAlgorithm } from './issuer-options.js';
 
@@ -26,6 +28,13 @@ export interface VerifyTokenOptions extends Partial<IssuerOptions>, AuditHooks {
   allowBodyToken?: boolean;
   /** Read the token yourself; replaces header, query and body extraction. (Express only.) */
   getToken?: (req: import('express').Request) => string | undefined | Promise<string | undefined>;
+  /**
+   * State shared by a fleet (`createRedisStore()` from `bearer-guard/redis`): introspection
+   * answers and the last good key sets. Default: none, every process stands alone.
+   */
+  store?: SharedStore;
+  /** Rejects revoked tokens (`token_revoked`), cache hits included; from `createRevocationList()`. */
+  revocations?: RevocationList;
 }
 
 /** Every option, fully defaulted and frozen. */
@@ -40,6 +49,8 @@ export interface ResolvedOptions {
   readonly allowQueryToken: boolean;
   readonly allowBodyToken: boolean;
   readonly getToken: VerifyTokenOptions['getToken'];
+  readonly store: SharedStore | undefined;
+  readonly revocations: RevocationGate | undefined;
 }
 
 const DEFAULTS = {
@@ -50,7 +61,7 @@ const DEFAULTS = {
 
 const TOP_LEVEL_KEYS = new Set<string>([
   ...ISSUER_KEYS, 'issuers', 'allowHttpLoopback', 'maxTokenLength', 'tokenCache', 'onVerified', 'onRejected',
-  'realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken',
+  'realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken', 'store', 'revocations',
 ]);
 
 /**
@@ -76,7 +87,22 @@ export function resolveOptions(fn: string, input: VerifyTokenOptions): ResolvedO
     allowQueryToken: optionalBoolean(`${fn}: \`allowQueryToken\``, input.allowQueryToken) ?? false,
     allowBodyToken: optionalBoolean(`${fn}: \`allowBodyToken\``, input.allowBodyToken) ?? false,
     getToken: optionalFunction<VerifyTokenOptions['getToken']>(`${fn}: \`getToken\``, input.getToken),
+    store: resolveStore(fn, input.store),
+    revocations: resolveRevocations(fn, input.revocations),
   });
+}
+
+function resolveStore(fn: string, value: unknown): SharedStore | undefined {
+  if (value === undefined) return undefined;
+  if (!isSharedStore(value)) throw new ConfigError(`${fn}: \`store\` must be a shared store, e.g. from \`createRedisStore()\``);
+  return value;
+}
+
+function resolveRevocations(fn: string, value: unknown): RevocationGate | undefined {
+  if (value === undefined) return undefined;
+  const gate = revocationGateOf(value);
+  if (gate === undefined) throw new ConfigError(`${fn}: \`revocations\` must come from \`createRevocationList()\``);
+  return gate;
 }
 
 function resolveIssuers(fn: string, input: VerifyTokenOptions, allowHttpLoopback: boolean): readonly ResolvedIssuer[] {

@@ -4,6 +4,7 @@ import { FetchError } from './internal/fetch-json.js';
 import { createJWKSClient, type JWKSClient } from './jwks-client.js';
 import { resolveJWKSClientOptions } from './jwks-options.js';
 import type { ResolvedIssuer } from './options.js';
+import type { SharedStore } from './store.js';
 
 /** Where one issuer's verification keys come from: the JWKS client's lookup methods. */
 export type KeyResolver = Pick<JWKSClient, 'peekKeys' | 'getKeys' | 'hasKey' | 'ready'>;
@@ -18,11 +19,11 @@ const DISCOVERY_RETRY_MS = 5_000;
  * client of its `jwksUri`, or the `jwks_uri` found by discovery from the issuer URL.
  * Key locations come from configuration (or the configured issuer's metadata), never from a token.
  */
-export function createKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean): KeyResolver {
+export function createKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean, store?: SharedStore): KeyResolver {
   const source = issuer.jwksClient
     ?? (issuer.jwksUri === undefined
-      ? createDiscoveredKeyResolver(issuer, allowHttpLoopback)
-      : createJWKSClient({ ...issuer.jwks, jwksUri: issuer.jwksUri.href, allowHttpLoopback }));
+      ? createDiscoveredKeyResolver(issuer, allowHttpLoopback, store)
+      : createJWKSClient({ ...issuer.jwks, jwksUri: issuer.jwksUri.href, allowHttpLoopback, store }));
   return {
     peekKeys: (kid, alg) => source.peekKeys(kid, alg),
     getKeys: (kid, alg) => source.getKeys(kid, alg),
@@ -54,7 +55,7 @@ export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: bo
   };
 }
 
-function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean): KeyResolver {
+function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean, store: SharedStore | undefined): KeyResolver {
   const discovery = discoveryOptionsOf(issuer, allowHttpLoopback);
   // The cache settings are checked now, at startup, with the only URL known before discovery:
   // otherwise a bad one would throw after discovery, on every request, as a 401.
@@ -65,7 +66,7 @@ function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: 
   async function discoveredClient(): Promise<JWKSClient> {
     if (client === undefined) {
       const metadata = await discoverIssuer(issuer.issuer, discovery);
-      client ??= createJWKSClient({ ...issuer.jwks, jwksUri: metadata.jwks_uri, allowHttpLoopback });
+      client ??= createJWKSClient({ ...issuer.jwks, jwksUri: metadata.jwks_uri, allowHttpLoopback, store });
     }
     return client;
   }

@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import type { KeyObject } from 'node:crypto';
 import { InvalidTokenError } from './errors.js';
+import type { VerificationKey } from './key-set.js';
 
 // One frozen options object per algorithm, made once: the per-request call allocates nothing.
 const VERIFY_OPTIONS = new Map<string, jwt.VerifyOptions>();
@@ -31,4 +32,21 @@ export function verifySignature(token: string, key: KeyObject, alg: string): voi
   } catch (err) {
     throw new InvalidTokenError('signature_invalid', 'Token signature is invalid', { cause: err });
   }
+}
+
+/**
+ * Tries each candidate key (several only when a JWKS repeats a `kid`), so that duplicate kids
+ * never make a valid token fail at random. Returns the key that verified.
+ */
+export function verifyWithCandidates(token: string, alg: string, candidates: readonly VerificationKey[]): VerificationKey {
+  let failure: unknown;
+  for (const candidate of candidates) {
+    try {
+      verifySignature(token, candidate.key, alg);
+      return candidate;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure ?? new InvalidTokenError('key_not_found', "No key in the issuer's key set fits this token");
 }

@@ -7,7 +7,7 @@ import { createOpaqueVerifier } from './opaque-verifier.js';
 import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
 import { createKeyResolver, type KeyResolver } from './resolve-key.js';
 import { routeToken } from './route-token.js';
-import { verifySignature } from './signature.js';
+import { verifyWithCandidates } from './signature.js';
 import { createTokenCache } from './token-cache.js';
 import type { AuthResult, DecodedJWT } from './types.js';
 
@@ -48,17 +48,24 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
   const entries = new Map<string, IssuerEntry>();
   for (const policy of options.issuers) {
     // An issuer that takes every token remotely has no key set to load.
-    const keys = policy.tokenFormat === 'opaque' ? NO_KEYS : createKeyResolver(policy, options.allowHttpLoopback);
+    const keys = policy.tokenFormat === 'opaque' ? NO_KEYS : createKeyResolver(policy, options.allowHttpLoopback, options.store);
     entries.set(policy.issuer, { policy, keys, isKeyCurrent: (key: VerificationKey) => keys.hasKey(key) });
   }
   const opaquePolicy = options.issuers.find((policy) => policy.opaque !== undefined);
-  const opaque = opaquePolicy?.opaque && createOpaqueVerifier(opaquePolicy, opaquePolicy.opaque, options.allowHttpLoopback);
+  const opaque = opaquePolicy?.opaque && createOpaqueVerifier(opaquePolicy, opaquePolicy.opaque, options.allowHttpLoopback, options.store);
   const cache = createTokenCache<VerificationKey>(options.tokenCacheEntries);
   const { onVerified, onRejected } = options.hooks;
+  const { revocations } = options;
 
   function accept(result: AuthResult, cached: boolean): AuthResult {
     if (onVerified) callHook(onVerified, { source: result.source, cached, ...auditClaims(result.header, result.payload) });
     return result;
+  }
+
+  /** Accepts a verified result unless it is revoked: checked on every request, cache hits included. */
+  function admit(result: AuthResult, cached: boolean, issuer: string): AuthResult | Promise<AuthResult> {
+    const pending = revocations?.check(result.payload, issuer);
+    return pending === undefined ? accept(result, cached) : pending.then(() => accept(result, cached));
   }
 
   function reject(err: unknown, claims: AuditClaims): AuthError {
@@ -67,27 +74,40 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
     return error;
   }
 
-  function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[]): AuthResult {
+  /** A promise of the outcome; a late failure (revocation check before the first load) still goes through `reject`. */
+  function settle(outcome: AuthResult | Promise<AuthResult>, claims: AuditClaims): Promise<AuthResult> {
+    if (!(outcome instanceof Promise)) return Promise.resolve(outcome);
+    return outcome.then(undefined, (err: unknown) => {
+      throw reject(err, claims);
+    });
+  }
+
+  function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[]): AuthResult | Promise<AuthResult> {
     const key = verifyWithCandidates(token, decoded.header.alg, candidates);
     checkClaims(decoded.payload, entry.policy, Math.floor(Date.now() / 1000));
     const result: AuthResult = Object.freeze({ token, header: decoded.header, payload: decoded.payload, source: 'jwt' as const });
     cache.set(token, { result, key, policy: entry.policy, isKeyCurrent: entry.isKeyCurrent });
-    return accept(result, false);
+    return admit(result, false, entry.policy.issuer);
   }
 
   function verify(token: string): Promise<AuthResult> {
     let claims = NO_CLAIMS;
     try {
       const hit = cache.get(token, Math.floor(Date.now() / 1000));
-      if (hit !== undefined) return Promise.resolve(accept(hit, true));
+      if (hit !== undefined) {
+        // Without revocations the hot path stays as lean as before: no claims copied per hit.
+        if (revocations === undefined) return Promise.resolve(accept(hit, true));
+        claims = auditClaims(hit.header, hit.payload);
+        return settle(admit(hit, true, hit.payload.iss as string), claims);
+      }
       const route = routeToken(token, entries, opaquePolicy, options.maxTokenLength);
       if (route.kind === 'opaque') {
-        return opaque!.verify(token).then(
-          ({ result, cached }) => accept(result, cached),
-          (err: unknown) => {
+        return opaque!
+          .verify(token)
+          .then(({ result, cached }) => admit(result, cached, typeof result.payload.iss === 'string' ? result.payload.iss : opaquePolicy!.issuer))
+          .then(undefined, (err: unknown) => {
             throw reject(err, NO_CLAIMS);
-          },
-        );
+          });
       }
       const { decoded, entry } = route;
       claims = auditClaims(decoded.header, decoded.payload);
@@ -95,7 +115,7 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
       const { kid, alg } = decoded.header;
       // The common case is answered synchronously from the cached key set: no promise hop before RSA.
       const cachedKeys = entry.keys.peekKeys(kid, alg);
-      if (cachedKeys !== undefined) return Promise.resolve(finish(token, decoded, entry, cachedKeys));
+      if (cachedKeys !== undefined) return settle(finish(token, decoded, entry, cachedKeys), claims);
       const routeClaims = claims;
       return entry.keys.getKeys(kid, alg).then((keys) => finish(token, decoded, entry, keys)).catch((err: unknown) => {
         throw reject(err, routeClaims);
@@ -120,20 +140,3 @@ const NO_KEYS: KeyResolver = {
   hasKey: () => false,
   ready: () => Promise.resolve(),
 };
-
-/**
- * Tries each candidate key (several only when a JWKS repeats a `kid`), so that duplicate kids
- * never make a valid token fail at random. Returns the key that verified.
- */
-function verifyWithCandidates(token: string, alg: string, candidates: readonly VerificationKey[]): VerificationKey {
-  let failure: unknown;
-  for (const candidate of candidates) {
-    try {
-      verifySignature(token, candidate.key, alg);
-      return candidate;
-    } catch (err) {
-      failure = err;
-    }
-  }
-  throw failure ?? new InvalidTokenError('key_not_found', "No key in the issuer's key set fits this token");
-}

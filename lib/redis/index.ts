@@ -1,0 +1,3 @@
+export { createRedisStore } from './redis-store.js';
+export type { RedisStoreOptions, RedisClientLike, RedisSubscriberLike } from './redis-store.js';
+export type { SharedStore, StoreLogger, StoreSubscription, ExpiringMember } from '../store.js';

@@ -1,0 +1,274 @@
+import { Agent, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRevocationList, verifyToken, type RevocationList, type VerifyTokenOptions } from '../lib/index.js';
+import { createApp } from './helpers/app.js';
+import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
+import { startIntrospectionServer, type IntrospectionServer } from './helpers/introspection-server.js';
+import { makeKey, sharedKey } from './helpers/keys.js';
+import { startRedisServer, type RecordingLogger, type RedisServer } from './helpers/redis-server.js';
+import { NOW, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
+
+// A fleet: API instances that share nothing but Redis. Each has its own Redis client, store,
+// revocation list, verifier (and so its own caches and JWKS client) and its own HTTP server.
+
+const KEY = sharedKey('k1');
+/** Another key under the same kid: its tokens must fail the signature check. */
+const FORGER = makeKey('k1');
+const SECRET = 's3cret-value';
+let idp: IdpServer;
+let introspection: IntrospectionServer;
+let redis: RedisServer;
+const running: Instance[] = [];
+let counter = 0;
+
+interface Instance {
+  readonly revocations: RevocationList;
+  readonly logger: RecordingLogger;
+  /** GET /me with this bearer token; resolves to the status. */
+  status(token: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+beforeAll(async () => {
+  [idp, introspection, redis] = await Promise.all([startIdpServer({ keys: [KEY] }), startIntrospectionServer({ clientId: 'api', clientSecret: SECRET }), startRedisServer()]);
+});
+afterAll(async () => {
+  await Promise.all(running.map((instance) => instance.close()));
+  agent.destroy();
+  await Promise.all([idp.close(), introspection.close(), redis.close()]);
+});
+afterEach(() => {
+  idp.setFault(null);
+});
+
+async function startInstance(options: Partial<VerifyTokenOptions> & { shared?: boolean } = {}): Promise<Instance> {
+  const { shared = true, ...overrides } = options;
+  const { store, logger } = await redis.store();
+  const revocations = createRevocationList(shared ? { store } : {});
+  const app = createApp([
+    verifyToken({
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      jwksUri: idp.jwksUri,
+      allowHttpLoopback: true,
+      introspection: { clientId: 'api', clientSecret: SECRET, endpoint: introspection.introspectionEndpoint },
+      revocations,
+      ...(shared && { store }),
+      ...overrides,
+    }),
+  ]);
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/me`;
+  const instance: Instance = {
+    revocations,
+    logger,
+    status: (token) => statusOf(url, token),
+    close: async () => {
+      await revocations.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  running.push(instance);
+  return instance;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 10 });
+
+function statusOf(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+/** `size` instances (3 by default), typed as a tuple so that `const [a, b, c] =` needs no `!`. */
+const startFleet = (size = 3, options: Parameters<typeof startInstance>[0] = {}) =>
+  Promise.all(Array.from({ length: size }, () => startInstance(options))) as Promise<[Instance, Instance, Instance]>;
+
+function opaqueToken(claims: Record<string, unknown> = {}): string {
+  counter += 1;
+  const token = `fleet-opaque-${counter}-hinxbB9GcdmNyImNg3GGeJfsi2jBXO2Q`;
+  introspection.answer(token, { kind: 'json', body: { active: true, iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub: 'client-1', exp: NOW + 600, ...claims } });
+  return token;
+}
+
+function jwt(claims: Record<string, unknown> = {}): { token: string; jti: string; sub: string } {
+  counter += 1;
+  const jti = `fleet-jti-${counter}`;
+  const sub = `fleet-user-${counter}`;
+  return { token: signToken(KEY, { jti, sub, ...claims }), jti, sub };
+}
+
+function callsFor(token: string): number {
+  return introspection.requests.filter((r) => r.path === '/introspect' && r.form.get('token') === token).length;
+}
+
+/** Milliseconds until every instance answers `expected` for the token (polling every 5 ms), or throws after 3 s. */
+async function timeUntil(instances: readonly Instance[], token: string, expected: number): Promise<number> {
+  const started = Date.now();
+  await Promise.all(instances.map(async (instance) => {
+    while ((await instance.status(token)) !== expected) {
+      if (Date.now() - started > 3_000) throw new Error(`an instance did not answer ${expected} within 3 s`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }));
+  return Date.now() - started;
+}
+
+describe('a fleet of three instances sharing Redis', () => {
+  it('costs the IdP one introspection call for one opaque token sent to all three at once', async () => {
+    const fleet = await startFleet();
+    const token = opaqueToken();
+    expect(await Promise.all(fleet.map((instance) => instance.status(token)))).toEqual([200, 200, 200]);
+    expect(callsFor(token)).toBe(1);
+  });
+
+  it('still costs one call after 3 × 1 000 requests with that token', async () => {
+    const fleet = await startFleet();
+    const token = opaqueToken();
+    const statuses = await Promise.all(fleet.map(async (instance) => {
+      const seen: number[] = [];
+      for (let batch = 0; batch < 100; batch++) seen.push(...(await Promise.all(Array.from({ length: 10 }, () => instance.status(token)))));
+      return seen;
+    }));
+    expect(statuses.flat().filter((status) => status !== 200)).toEqual([]);
+    expect(statuses.flat()).toHaveLength(3_000);
+    expect(callsFor(token)).toBe(1);
+  });
+
+  it('shares an inactive answer too: one call for a refused token', async () => {
+    const fleet = await startFleet();
+    const token = `fleet-unknown-${++counter}`;
+    expect(await Promise.all(fleet.map((instance) => instance.status(token)))).toEqual([401, 401, 401]);
+    expect(callsFor(token)).toBe(1);
+  });
+
+  it('without a store, each instance asks the IdP itself (the count above is the store at work)', async () => {
+    const fleet = await startFleet(3, { shared: false });
+    const token = opaqueToken();
+    await Promise.all(fleet.map((instance) => instance.status(token)));
+    expect(callsFor(token)).toBe(3);
+  });
+
+  it('rejects a token revoked through A on B and C within 1 s', async () => {
+    const [a, b, c] = await startFleet();
+    const { token, jti } = jwt();
+    expect(await Promise.all([a, b, c].map((instance) => instance.status(token)))).toEqual([200, 200, 200]);
+    await a.revocations.revokeToken({ jti, exp: NOW + 300, iss: TEST_ISSUER });
+    expect(await timeUntil([b, c], token, 401)).toBeLessThan(1_000);
+  });
+
+  it('rejects the tokens of a subject revoked through A on B and C within 1 s', async () => {
+    const [a, b, c] = await startFleet();
+    const { token, sub } = jwt({ iat: NOW - 5 });
+    expect(await Promise.all([b, c].map((instance) => instance.status(token)))).toEqual([200, 200]);
+    await a.revocations.revokeSubject({ iss: TEST_ISSUER, sub, before: NOW });
+    expect(await timeUntil([b, c], token, 401)).toBeLessThan(1_000);
+  });
+
+  it('makes a fourth instance started afterwards reject revoked tokens from its first request', async () => {
+    const [a] = await startFleet();
+    const byJti = jwt();
+    const bySubject = jwt({ iat: NOW - 5 });
+    await a.revocations.revokeToken({ jti: byJti.jti, exp: NOW + 300 });
+    await a.revocations.revokeSubject({ iss: TEST_ISSUER, sub: bySubject.sub, before: NOW });
+    const late = await startInstance();
+    expect(await late.status(byJti.token)).toBe(401);
+    const other = await startInstance();
+    expect(await other.status(bySubject.token)).toBe(401);
+  });
+
+  it('lets an instance started while the JWKS endpoint is down accept valid JWTs from the shared key set', async () => {
+    const [a] = await startFleet(1);
+    expect(await a.status(jwt().token)).toBe(200); // a fetched the set, and shared it
+    idp.setFault({ kind: 'status', status: 503 }, 'jwks');
+    const cold = await startInstance();
+    expect(await cold.status(jwt().token)).toBe(200);
+    expect(await cold.status(signToken(FORGER, {}))).toBe(401);
+  });
+
+  it('answers 503 on a cold instance without a store while the JWKS endpoint is down (the control)', async () => {
+    const [a] = await startFleet(1);
+    await a.status(jwt().token);
+    idp.setFault({ kind: 'status', status: 503 }, 'jwks');
+    const cold = await startInstance({ shared: false, jwks: { cooldown: 1_000 } });
+    expect(await cold.status(jwt().token)).toBe(503);
+  });
+
+  it('serves a shared key set no longer than cacheMaxAge + cacheMaxAgeFallback after its fetch', async () => {
+    const jwks = { cacheMaxAge: 200, cacheMaxAgeFallback: 200 };
+    const [a] = await startFleet(1, { jwks });
+    expect(await a.status(jwt().token)).toBe(200);
+    idp.setFault({ kind: 'status', status: 503 }, 'jwks');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const cold = await startInstance({ jwks });
+    expect(await cold.status(jwt().token)).toBe(503);
+  });
+
+  it('answers a new opaque token 200 within the store timeout while Redis hangs', async () => {
+    const [a] = await startFleet(1);
+    await a.status(opaqueToken()); // connected, list loaded
+    const token = opaqueToken();
+    const hung = redis.pause(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    expect(await a.status(token)).toBe(200);
+    expect(Date.now() - started).toBeLessThan(800);
+    expect(callsFor(token)).toBe(1);
+    await hung;
+  });
+
+  it('survives Redis killed mid-run (no 5xx, introspection direct) and shares again once it is back', async () => {
+    const fleet = await startFleet();
+    const known = opaqueToken();
+    const revoked = jwt();
+    await Promise.all(fleet.map((instance) => instance.status(known)));
+    await fleet[0].revocations.revokeToken({ jti: revoked.jti, exp: NOW + 300 });
+    await timeUntil(fleet, revoked.token, 401);
+
+    const outcomes: { kind: string; status: number }[] = [];
+    const fresh: string[] = [];
+    const probe = async (instance: Instance, kind: string, token: string) => outcomes.push({ kind, status: await instance.status(token) });
+    const load = (async () => {
+      const until = Date.now() + 1_500;
+      while (Date.now() < until) {
+        const token = opaqueToken();
+        fresh.push(token);
+        await Promise.all(fleet.flatMap((instance) => [
+          probe(instance, 'valid', jwt().token),
+          probe(instance, 'valid', known),
+          probe(instance, 'valid', token),
+          probe(instance, 'revoked', revoked.token),
+          probe(instance, 'invalid', signToken(FORGER, {})),
+          probe(instance, 'invalid', `fleet-unknown-${++counter}`),
+        ]));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await redis.stop();
+    await load;
+
+    expect(outcomes.filter(({ status }) => status >= 500)).toEqual([]);
+    expect(new Set(outcomes.filter(({ kind }) => kind === 'valid').map(({ status }) => status))).toEqual(new Set([200]));
+    expect(new Set(outcomes.filter(({ kind }) => kind !== 'valid').map(({ status }) => status))).toEqual(new Set([401]));
+    expect(callsFor(fresh.at(-1)!)).toBe(3); // Redis down: each instance asked the IdP directly
+    expect(fleet.every((instance) => instance.logger.warnings.filter((line) => line.includes('shared store is unavailable')).length === 1)).toBe(true);
+
+    await redis.start();
+    await Promise.all(fleet.map(async (instance) => {
+      while (!instance.logger.infos.some((line) => line.includes('answers again'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    }));
+    const after = opaqueToken();
+    expect(await Promise.all(fleet.map((instance) => instance.status(after)))).toEqual([200, 200, 200]);
+    expect(callsFor(after)).toBe(1);
+    const again = jwt();
+    await fleet[1].revocations.revokeToken({ jti: again.jti, exp: NOW + 300 });
+    expect(await timeUntil([fleet[0], fleet[2]], again.token, 401)).toBeLessThan(1_000);
+  });
+});
