@@ -1,33 +1,19 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createVerifier, verifyToken, type Verifier } from '../../lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { verifyToken } from '../../lib/index.js';
 import { createApp } from '../helpers/app.js';
-import { startFaultyServer, type FaultyServer } from '../helpers/faulty-server.js';
 import { NOW, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens.js';
-import { compact, createFuzzReport, fcParams, JWKS_DOCUMENT, outcomeOf, POLICY, record, ROGUE_RS, RS, VALID_TOKENS } from './support.js';
+import { compact, fcParams, outcomeOf, POLICY, record, ROGUE_RS, RS, useFuzzVerifier, VALID_TOKENS } from './support.js';
 
 // Proof-of-possession tokens are not bearer tokens: a DPoP-bound (RFC 9449 §6) or
 // certificate-bound (RFC 8705 §3) access token is useless to a thief only if every resource
 // server checks the binding. bearer-guard cannot check it, so it must refuse such tokens rather
 // than accept a stolen one as a plain bearer token (RFC 9449 §7.2).
 
-const report = createFuzzReport('proof-of-possession');
-let server: FaultyServer<'jwks'>;
-let verifier: Verifier;
-
-beforeAll(async () => {
-  vi.useFakeTimers({ toFake: ['Date'], now: NOW * 1000 });
-  server = await startFaultyServer({ jwks: { path: '/fuzz-pop/jwks', document: () => JWKS_DOCUMENT } });
-  verifier = createVerifier({ ...POLICY, jwksUri: server.urlOf('jwks'), allowHttpLoopback: true });
-  await verifier.ready();
-});
-afterAll(async () => {
-  report.finish();
-  vi.useRealTimers();
-  await server.close();
-});
+const fuzz = useFuzzVerifier('proof-of-possession');
+const report = fuzz.report;
 
 const thumbprint = createHash('sha256').update(JSON.stringify({ e: ROGUE_RS.jwk.e, kty: 'RSA', n: ROGUE_RS.jwk.n })).digest('base64url');
 
@@ -52,21 +38,21 @@ describe('proof-of-possession tokens', () => {
   it('rejects every validly signed token that carries a cnf confirmation claim, whatever its members', async () => {
     const stats = report.property('cnf-bound tokens');
     await fc.assert(fc.asyncProperty(confirmation, async (cnf) => {
-      const [settled] = await Promise.allSettled([verifier.verify(boundToken(cnf))]);
+      const [settled] = await Promise.allSettled([fuzz.verifier.verify(boundToken(cnf))]);
       return record(stats, outcomeOf(settled!), false);
     }), fcParams('signing'));
     await report.expectNoUnhandledRejection();
   });
 
   it('answers a DPoP-bound token sent with the Bearer scheme with 401 invalid_token', async () => {
-    const app = createApp([verifyToken({ ...POLICY, jwksUri: server.urlOf('jwks'), allowHttpLoopback: true })]);
+    const app = createApp([verifyToken({ ...POLICY, jwksUri: fuzz.jwksUri, allowHttpLoopback: true })]);
     const res = await request(app).get('/me').set('Authorization', `Bearer ${boundToken({ jkt: thumbprint })}`);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
   });
 
   it('answers the DPoP scheme (RFC 9449 §7.1) like no Bearer credentials: 401 without access', async () => {
-    const app = createApp([verifyToken({ ...POLICY, jwksUri: server.urlOf('jwks'), allowHttpLoopback: true })]);
+    const app = createApp([verifyToken({ ...POLICY, jwksUri: fuzz.jwksUri, allowHttpLoopback: true })]);
     const res = await request(app).get('/me').set('Authorization', `DPoP ${VALID_TOKENS[0]}`).set('DPoP', 'proof');
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');

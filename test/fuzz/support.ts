@@ -3,8 +3,9 @@ import { createHmac, sign, type KeyObject } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { expect } from 'vitest';
-import { isAuthError } from '../../lib/index.js';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
+import { createVerifier, isAuthError, type Verifier } from '../../lib/index.js';
+import { startFaultyServer, type FaultyServer } from '../helpers/faulty-server.js';
 import { sharedKey, type TestKey } from '../helpers/keys.js';
 import { encodeJSON, NOW, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens.js';
 
@@ -474,4 +475,36 @@ export function anyTokenCase(headerSafe: boolean): fc.Arbitrary<TokenCase> {
     rawClaimsResignedCase,
     forgedCase,
   );
+}
+
+/**
+ * The set-up the verifier-level suites share: a run report, a warm verifier over a loopback JWKS,
+ * and Date frozen at NOW so the oracle and the verifier read the same second. Registers its own
+ * beforeAll/afterAll; read `verifier` inside tests.
+ */
+export function useFuzzVerifier(name: string): { readonly report: ReturnType<typeof createFuzzReport>; readonly verifier: Verifier; readonly jwksUri: string } {
+  const report = createFuzzReport(name);
+  let server: FaultyServer<'jwks'>;
+  let verifier: Verifier | undefined;
+  beforeAll(async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW * 1000 });
+    server = await startFaultyServer({ jwks: { path: `/fuzz-${name}/jwks`, document: () => JWKS_DOCUMENT } });
+    verifier = createVerifier({ ...POLICY, jwksUri: server.urlOf('jwks'), allowHttpLoopback: true });
+    await verifier.ready();
+  });
+  afterAll(async () => {
+    report.finish();
+    vi.useRealTimers();
+    await server.close();
+  });
+  return {
+    report,
+    get verifier() {
+      if (verifier === undefined) throw new Error('useFuzzVerifier: the verifier exists once beforeAll has run');
+      return verifier;
+    },
+    get jwksUri() {
+      return server.urlOf('jwks');
+    },
+  };
 }

@@ -1,34 +1,17 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createVerifier, type Verifier } from '../../lib/index.js';
-import { startFaultyServer, type FaultyServer } from '../helpers/faulty-server.js';
-import { NOW } from '../helpers/tokens.js';
+import { describe, expect, it } from 'vitest';
 import {
-  bitFlipCase, byteReplaceCase, charEditCase, claimsResignedCase, createFuzzReport, encodingCase, fcParams, forgedCase,
-  headerKeptSignatureCase, headerResignedCase, JWKS_DOCUMENT, outcomeOf, POLICY, rawClaimsResignedCase, record, segmentCase,
-  VALID_TOKENS, type TokenCase,
+  bitFlipCase, byteReplaceCase, charEditCase, claimsResignedCase, encodingCase, fcParams, forgedCase,
+  headerKeptSignatureCase, headerResignedCase, outcomeOf, rawClaimsResignedCase, record, segmentCase,
+  useFuzzVerifier, VALID_TOKENS, type TokenCase,
 } from './support.js';
 
 // Valid tokens, mutated every way the issue lists, straight through createVerifier (no HTTP):
 // each case must be accepted exactly when the oracle says so, and otherwise rejected with a 4xx
 // AuthError, never anything else. The JWKS is a real loopback server, warm before the first case.
 
-const report = createFuzzReport('token-mutation');
-let server: FaultyServer<'jwks'>;
-let verifier: Verifier;
-
-beforeAll(async () => {
-  // Frozen at NOW: the oracle and the verifier read the same second, with no boundary flakes.
-  vi.useFakeTimers({ toFake: ['Date'], now: NOW * 1000 });
-  server = await startFaultyServer({ jwks: { path: '/fuzz-mutation/jwks', document: () => JWKS_DOCUMENT } });
-  verifier = createVerifier({ ...POLICY, jwksUri: server.urlOf('jwks'), allowHttpLoopback: true });
-  await verifier.ready();
-});
-afterAll(async () => {
-  report.finish();
-  vi.useRealTimers();
-  await server.close();
-});
+const fuzz = useFuzzVerifier('token-mutation');
+const report = fuzz.report;
 
 /** Runs `cases` through the verifier; each must end as the oracle says. */
 async function checkCases(name: string, cases: fc.Arbitrary<TokenCase>, kind: 'fast' | 'signing'): Promise<void> {
@@ -36,7 +19,7 @@ async function checkCases(name: string, cases: fc.Arbitrary<TokenCase>, kind: 'f
   await fc.assert(
     fc.asyncProperty(cases, async ({ token, shouldAccept }) => {
       report.tick();
-      const [settled] = await Promise.allSettled([verifier.verify(token)]);
+      const [settled] = await Promise.allSettled([fuzz.verifier.verify(token)]);
       return record(stats, outcomeOf(settled!), shouldAccept);
     }),
     fcParams(kind),
@@ -47,7 +30,7 @@ async function checkCases(name: string, cases: fc.Arbitrary<TokenCase>, kind: 'f
 
 describe('createVerifier under mutated tokens', () => {
   it('accepts every unmutated corpus token, so that the properties below can fail', async () => {
-    const results = await Promise.allSettled(VALID_TOKENS.map((token) => verifier.verify(token)));
+    const results = await Promise.allSettled(VALID_TOKENS.map((token) => fuzz.verifier.verify(token)));
     expect(results.map((result) => result.status)).toEqual(VALID_TOKENS.map(() => 'fulfilled'));
   });
 

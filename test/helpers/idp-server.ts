@@ -1,25 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import type { TestKey } from './keys.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestIssuer, type TestFault } from '../../lib/testing/index.js';
+import { makeKey, type TestKey } from './keys.js';
 
-/** A way for an endpoint to misbehave; `setFault(null)` restores normal answers. */
-export type Fault =
-  | { kind: 'status'; status: number; retryAfter?: string } // e.g. 500, 503, 429 with Retry-After
-  | { kind: 'reset' } // destroy the socket without answering
-  | { kind: 'hang' } // accept, never answer
-  | { kind: 'delay'; ms: number } // answer normally after ms
-  | { kind: 'drip'; bytesPerSecond?: number } // send the body a byte at a time (default 10 B/s)
-  | { kind: 'garbage' } // 200 with a non-JSON body
-  | { kind: 'huge'; bytes: number } // 200 with a valid JWKS padded to that many bytes, chunked
-  | { kind: 'redirect'; location: string }; // 302 to location
+/** A way for an endpoint to misbehave; `setFault(null)` restores normal answers (the kit's faults). */
+export type Fault = TestFault;
 
-/** The endpoints a fault can target; introspection and userinfo join this list when they exist. */
+/** The endpoints a fault can target here (introspection and userinfo: see introspection-server.ts). */
 export type Endpoint = 'jwks' | 'discovery';
 
 /**
- * A loopback identity provider for tests: JWKS and issuer metadata, hit counters, faults on demand.
- * The metadata is served at both `{issuer}/.well-known/openid-configuration` (OIDC Discovery) and
- * `/.well-known/oauth-authorization-server{issuerPath}` (RFC 8414 §3); both count as `discovery`.
+ * A loopback identity provider for bearer-guard's own tests: JWKS and issuer metadata, hit
+ * counters, faults on demand. A thin view of `createTestIssuer()` from `bearer-guard/testing`
+ * (introspection and userinfo off), so the kit our users get is the one our tests run on.
  */
 export interface IdpServer {
   /** `http://127.0.0.1:PORT` */
@@ -29,13 +22,10 @@ export interface IdpServer {
   /** `url` + `jwksPath` (default `/jwks`). */
   readonly jwksUri: string;
   /** Requests received since start or `resetHits()`, faulted ones included; `total` counts every path. */
-  readonly hits: { jwks: number; discovery: number; total: number };
+  readonly hits: { readonly jwks: number; readonly discovery: number; readonly total: number };
   /** `METHOD /path?query` of every request since start or `resetHits()`, in order. */
   readonly requests: readonly string[];
-  /**
-   * Overrides members of the metadata document (default `{ issuer, jwks_uri }`); a member set to
-   * `undefined` is left out. Each call replaces the previous overrides.
-   */
+  /** Overrides members of the metadata document; a member set to `undefined` is left out. Each call replaces the previous overrides. */
   setMetadata(overrides: Record<string, unknown>): void;
   /** Publishes these keys' public JWKs. */
   setKeys(...keys: TestKey[]): void;
@@ -48,132 +38,37 @@ export interface IdpServer {
   close(): Promise<void>;
 }
 
-const ENDPOINTS: readonly Endpoint[] = ['jwks', 'discovery'];
+let placeholder: TestKey | undefined;
 
 /** Starts an `IdpServer` on 127.0.0.1, port 0. Close it in `afterEach`/`afterAll`. */
 export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: string; issuerPath?: string } = {}): Promise<IdpServer> {
-  let jwks: unknown = { keys: (options.keys ?? []).map((key) => key.jwk) };
-  const faults = new Map<Endpoint, Fault>();
-  const hits = { jwks: 0, discovery: 0, total: 0 };
-  const requests: string[] = [];
-  let metadataOverrides: Record<string, unknown> = {};
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  const jwksPath = options.jwksPath ?? '/jwks';
-  const issuerPath = options.issuerPath ?? '';
-  let url = '';
-
-  const documents: Record<Endpoint, () => unknown> = {
-    jwks: () => jwks,
-    discovery: () => withoutUndefined({ issuer: url + issuerPath, jwks_uri: url + jwksPath, ...metadataOverrides }),
-  };
-  const routes = new Map<string, Endpoint>([
-    [jwksPath, 'jwks'],
-    [`${issuerPath}/.well-known/openid-configuration`, 'discovery'],
-    [`/.well-known/oauth-authorization-server${issuerPath}`, 'discovery'],
-  ]);
-
-  const server: Server = createServer((req, res) => {
-    hits.total += 1;
-    requests.push(`${req.method} ${req.url}`);
-    const endpoint = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
-    if (endpoint === undefined) return sendJSON(res, 404, { error: 'not_found' });
-    hits[endpoint] += 1;
-    if (req.method !== 'GET') return sendJSON(res, 405, { error: 'method_not_allowed' });
-    respond(req, res, faults.get(endpoint), documents[endpoint]());
+  const keys = options.keys ?? [];
+  // The kit needs a key to start with; an empty set is published right after.
+  placeholder ??= makeKey('placeholder');
+  const issuer = await createTestIssuer({
+    keys: keys.length > 0 ? keys : [placeholder],
+    jwksPath: options.jwksPath ?? '/jwks',
+    ...(options.issuerPath !== undefined && { issuerPath: options.issuerPath }),
+    introspection: false,
+    userinfo: false,
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  function later(ms: number, fn: () => void, repeat = false): NodeJS.Timeout {
-    const timer = repeat ? setInterval(fn, ms) : setTimeout(() => (timers.delete(timer), fn()), ms);
-    timers.add(timer);
-    return timer;
-  }
-
-  function respond(req: IncomingMessage, res: ServerResponse, fault: Fault | undefined, document: unknown): void {
-    switch (fault?.kind) {
-      case undefined:
-        return sendJSON(res, 200, document);
-      case 'status':
-        res.setHeader('content-type', 'application/json');
-        if (fault.retryAfter !== undefined) res.setHeader('retry-after', fault.retryAfter);
-        res.writeHead(fault.status).end(JSON.stringify({ error: 'fault' }));
-        return;
-      case 'reset':
-        req.socket.resetAndDestroy();
-        return;
-      case 'hang':
-        return;
-      case 'delay':
-        later(fault.ms, () => sendJSON(res, 200, document));
-        return;
-      case 'drip':
-        return drip(res, Buffer.from(JSON.stringify(document)), fault.bytesPerSecond ?? 10);
-      case 'garbage':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json</html>');
-        return;
-      case 'huge':
-        return sendHuge(res, document, fault.bytes);
-      case 'redirect':
-        res.writeHead(302, { location: fault.location }).end();
-        return;
-    }
-  }
-
-  function drip(res: ServerResponse, body: Buffer, bytesPerSecond: number): void {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    let sent = 0;
-    const timer = later(1000 / bytesPerSecond, () => {
-      if (res.destroyed || sent >= body.length) {
-        clearInterval(timer);
-        timers.delete(timer);
-        if (!res.destroyed) res.end();
-        return;
-      }
-      res.write(body.subarray(sent, sent + 1));
-      sent += 1;
-    }, true);
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
+  if (keys.length === 0) issuer.setKeys();
   return {
-    url,
-    issuer: url + issuerPath,
-    jwksUri: url + jwksPath,
-    hits,
-    requests,
-    setMetadata: (overrides) => {
-      metadataOverrides = { ...overrides };
+    url: issuer.url,
+    issuer: issuer.issuer,
+    jwksUri: issuer.jwksUri,
+    get hits() {
+      return issuer.requestCounts;
     },
-    setKeys: (...keys) => {
-      jwks = { keys: keys.map((key) => key.jwk) };
+    get requests() {
+      return issuer.requestLog;
     },
-    setJWKS: (document) => {
-      jwks = document;
-    },
-    setFault: (fault, endpoint = 'all') => {
-      for (const name of endpoint === 'all' ? ENDPOINTS : [endpoint]) {
-        if (fault === null) faults.delete(name);
-        else faults.set(name, fault);
-      }
-    },
-    resetHits: () => {
-      hits.jwks = 0;
-      hits.discovery = 0;
-      hits.total = 0;
-      requests.length = 0;
-    },
-    close: () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-    },
+    setMetadata: (overrides) => issuer.setMetadata(overrides),
+    setKeys: (...next) => issuer.setKeys(...next),
+    setJWKS: (document) => issuer.setJWKS(document),
+    setFault: (fault, endpoint = 'all') => issuer.setFault(fault, endpoint === 'all' ? undefined : endpoint),
+    resetHits: () => issuer.resetRequests(),
+    close: () => issuer.close(),
   };
 }
 
@@ -184,36 +79,4 @@ export async function refusedUrl(path = '/jwks'): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}${path}`;
-}
-
-function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
-}
-
-function sendJSON(res: ServerResponse, status: number, document: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(document));
-}
-
-/**
- * A valid JSON document of exactly `bytes` bytes (the document's own members plus a `pad`),
- * streamed in chunks without Content-Length: a client that does not cap while reading would
- * accept it.
- */
-function sendHuge(res: ServerResponse, document: unknown, bytes: number): void {
-  const members = JSON.stringify(document).replace(/^\{|\}$/g, '');
-  const head = Buffer.from(`{${members}${members === '' ? '' : ','}"pad":"`);
-  const tail = Buffer.from('"}');
-  let padLeft = Math.max(0, bytes - head.length - tail.length);
-  const chunk = Buffer.alloc(64 * 1024, 'x');
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.write(head);
-  const pump = (): void => {
-    while (padLeft > 0 && !res.destroyed) {
-      const piece = padLeft >= chunk.length ? chunk : chunk.subarray(0, padLeft);
-      padLeft -= piece.length;
-      if (!res.write(piece)) return void res.once('drain', pump);
-    }
-    if (!res.destroyed) res.end(tail);
-  };
-  pump();
 }

@@ -1,4 +1,9 @@
-import { constants, sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { signJWT } from '../../lib/testing/index.js';
+import { encodeSegment } from '../../lib/testing/sign-jwt.js';
+
+/** One JWS segment: the base64url of a value's JSON text. */
+export const encodeJSON = encodeSegment;
 import type { TestKey } from './keys.js';
 
 /** The test clock: tokens are minted relative to this second. */
@@ -21,39 +26,15 @@ export function defaultClaims(): Record<string, unknown> {
 }
 
 /**
- * Mints a compact JWS with node:crypto, so tests can build any header or claim set, valid or
- * forged. Claims are merged over `defaultClaims()`; a claim set to `undefined` is removed.
+ * Mints a compact JWS with the test kit's `signJWT`, so tests can build any header or claim set,
+ * valid or forged. Claims are merged over `defaultClaims()`; a claim set to `undefined` is removed.
  */
 export function signToken(key: TestKey, claims: Record<string, unknown> = {}, options: SignOptions = {}): string {
-  const alg = options.alg ?? key.alg;
-  const header = dropUndefined({ alg, typ: 'JWT', kid: key.kid, ...options.header });
-  const payload = dropUndefined({ ...defaultClaims(), ...claims });
-  const signingInput = `${encodeJSON(header)}.${encodeJSON(payload)}`;
-  const signature = signBytes(alg, options.signingKey ?? key.privateKey, Buffer.from(signingInput));
-  return `${signingInput}.${signature.toString('base64url')}`;
+  const header = { alg: options.alg ?? key.alg, typ: 'JWT', kid: key.kid, ...options.header };
+  return signJWT(header, { ...defaultClaims(), ...claims }, options.signingKey ?? key.privateKey);
 }
 
 /** Encodes an arbitrary header and payload with an empty or given signature (for `alg: none` and other forgeries). */
 export function unsignedToken(header: Record<string, unknown>, payload: Record<string, unknown>, signature = ''): string {
-  return `${encodeJSON(header)}.${encodeJSON(payload)}.${signature}`;
-}
-
-export function encodeJSON(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function signBytes(alg: string, key: KeyObject, data: Buffer): Buffer {
-  const hash = `sha${alg.slice(2)}`;
-  if (alg.startsWith('HS')) {
-    throw new Error('signToken: use createHmac for HMAC forgeries');
-  }
-  if (alg.startsWith('PS')) {
-    return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
-  }
-  if (alg.startsWith('ES')) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' });
-  return sign(hash, data, key);
-}
-
-function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+  return `${encodeSegment(header)}.${encodeSegment(payload)}.${signature}`;
 }
