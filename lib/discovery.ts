@@ -1,5 +1,6 @@
 import { KeySourceError } from './errors.js';
 import { fetchJSONObject, FetchError } from './internal/fetch-json.js';
+import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { checkFetchURL } from './internal/url-policy.js';
 
 /** Which metadata document to read: OIDC Discovery 1.0 §4 or RFC 8414 §3. */
@@ -34,7 +35,10 @@ export function metadataURL(issuer: string, document: MetadataDocument): URL {
 interface CachedDiscovery {
   promise: Promise<IssuerMetadata>;
   failedAtMs: number | undefined;
+  /** After a failure, how long nothing is fetched: `retryAfterMs`, or the IdP's longer Retry-After. */
+  retryWindowMs: number;
 }
+
 
 // Shared by every verifier in the process: one discovery per issuer and document.
 const DISCOVERIES = new Map<string, CachedDiscovery>();
@@ -50,16 +54,17 @@ export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promi
   const cached = DISCOVERIES.get(cacheKey);
   const nowMs = Date.now();
   if (cached !== undefined && cached.failedAtMs === undefined) return cached.promise;
-  if (cached !== undefined && cached.failedAtMs !== undefined && nowMs - cached.failedAtMs < options.retryAfterMs) {
+  if (cached !== undefined && cached.failedAtMs !== undefined && nowMs - cached.failedAtMs < cached.retryWindowMs) {
     // A fresh error per caller: its Retry-After counts down, and no caller can alter another's.
-    const remainingSec = (cached.failedAtMs + options.retryAfterMs - nowMs) / 1000;
+    const remainingSec = (cached.failedAtMs + cached.retryWindowMs - nowMs) / 1000;
     return cached.promise.catch((err: KeySourceError) => {
       throw new KeySourceError(err.message, remainingSec, { cause: err.cause });
     });
   }
-  const entry: CachedDiscovery = { promise: fetchMetadata(issuer, options), failedAtMs: undefined };
-  entry.promise.catch(() => {
+  const entry: CachedDiscovery = { promise: fetchMetadata(issuer, options), failedAtMs: undefined, retryWindowMs: options.retryAfterMs };
+  entry.promise.catch((err: KeySourceError) => {
     entry.failedAtMs = Date.now();
+    entry.retryWindowMs = honouredRetryWindowMs(err.cause, options.retryAfterMs);
   });
   DISCOVERIES.set(cacheKey, entry);
   return entry.promise;
@@ -73,7 +78,7 @@ async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise
     document = await fetchJSONObject(url, { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
   } catch (err) {
     const detail = err instanceof FetchError ? err.message : 'it could not be fetched';
-    throw new KeySourceError(`Issuer metadata is unavailable: ${detail}`, retryAfterSec, { cause: err });
+    throw new KeySourceError(`Issuer metadata is unavailable: ${detail}`, honouredRetryWindowMs(err, options.retryAfterMs) / 1000, { cause: err });
   }
   // OIDC Discovery §4.3 / RFC 8414 §3.3: the document must name exactly the issuer we asked about,
   // or a compromised or misconfigured host could hand out another issuer's keys.

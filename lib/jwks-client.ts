@@ -1,6 +1,7 @@
 import { InvalidTokenError, KeySourceError } from './errors.js';
 import { registryKey, resolveJWKSClientOptions, type JWKSClientOptions, type ResolvedJWKSClientOptions } from './jwks-options.js';
 import type { KeySet, VerificationKey } from './key-set.js';
+import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { createKeySetLoader } from './load-key-set.js';
 import { createSharedKeySet } from './shared-key-set.js';
 
@@ -97,7 +98,7 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
    */
   async function tryRefresh(nowMs: number, forUnknownKid: boolean): Promise<KeySet | undefined> {
     if (inflight === undefined) {
-      if (lastFailure !== undefined && nowMs - failedAtMs < options.cooldown) return undefined;
+      if (lastFailure !== undefined && nowMs - failedAtMs < retryWindowMs()) return undefined;
       if (forUnknownKid && nowMs - kidRefetchAtMs < options.cooldown) return undefined;
       if (forUnknownKid) kidRefetchAtMs = nowMs;
     }
@@ -116,8 +117,13 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
     return lastFailure !== undefined && ageMs < options.cacheMaxAge + options.cacheMaxAgeFallback ? set : undefined;
   }
 
+  /** How long after a failure nothing is fetched: the cooldown, or longer when the IdP asked (429/503 Retry-After). */
+  function retryWindowMs(): number {
+    return honouredRetryWindowMs(lastFailure, options.cooldown);
+  }
+
   function outage(nowMs: number): KeySourceError {
-    const retryAfterSec = (failedAtMs + options.cooldown - nowMs) / 1000;
+    const retryAfterSec = (failedAtMs + retryWindowMs() - nowMs) / 1000;
     return new KeySourceError('Signing keys are unavailable: the JWKS endpoint failed and no cached key applies', retryAfterSec, { cause: lastFailure });
   }
 
