@@ -2,6 +2,7 @@ import { auditClaims, callHook, rejectedEvent, type AuditClaims } from './audit.
 import { checkClaims } from './claims.js';
 import { InvalidTokenError, isAuthError, type AuthError } from './errors.js';
 import { checkHeader } from './header.js';
+import { deepFreeze } from './internal/deep-freeze.js';
 import type { VerificationKey } from './jwks-client.js';
 import { createOpaqueVerifier } from './opaque-verifier.js';
 import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
@@ -85,7 +86,7 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
   function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[]): AuthResult | Promise<AuthResult> {
     const key = verifyWithCandidates(token, decoded.header.alg, candidates);
     checkClaims(decoded.payload, entry.policy, Math.floor(Date.now() / 1000));
-    const result: AuthResult = Object.freeze({ token, header: decoded.header, payload: decoded.payload, source: 'jwt' as const });
+    const result: AuthResult = deepFreeze({ token, header: decoded.header, payload: decoded.payload, source: 'jwt' as const });
     cache.set(token, { result, key, policy: entry.policy, isKeyCurrent: entry.isKeyCurrent });
     return admit(result, false, entry.policy.issuer);
   }

@@ -49,6 +49,17 @@ describe('verified-token cache', () => {
     expect(checks).not.toHaveBeenCalled();
   });
 
+  it('hands out a frozen result, so no request can change what the next one is served', async () => {
+    const v = verifier();
+    const token = signToken(KEY, { roles: ['reader'] });
+    const first = await v.verify(token);
+    expect(() => {
+      (first.payload as { sub: string }).sub = 'admin';
+    }).toThrow(TypeError);
+    expect(() => (first.payload.roles as string[]).push('admin')).toThrow(TypeError);
+    expect((await v.verify(token)).payload).toMatchObject({ sub: 'user-1', roles: ['reader'] });
+  });
+
   it('checks every token again when tokenCache is false', async () => {
     const v = verifier({ tokenCache: false });
     const token = signToken(KEY);
