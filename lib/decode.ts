@@ -1,5 +1,5 @@
 import { InvalidTokenError } from './errors.js';
-import { decodeBase64url } from './internal/base64url.js';
+import { decodeBase64url, isCanonicalBase64url } from './internal/base64url.js';
 import { isPlainObject, parseJSONSafely } from './internal/safe-json.js';
 import type { DecodedJWT, JWTHeader, JWTPayload } from './types.js';
 
@@ -47,7 +47,7 @@ export function decodeCompactJWS<Payload extends object = JWTPayload>(token: unk
   if (typeof header.alg !== 'string') throw new InvalidTokenError('malformed', 'Token header has no string "alg"');
   const payload = decodeSegmentObject(token.slice(first + 1, second), 'payload');
   const signature = token.slice(second + 1);
-  if (decodeBase64url(signature) === undefined) {
+  if (!isCanonicalBase64url(signature)) {
     throw new InvalidTokenError('malformed', 'Token signature is not canonical base64url');
   }
   return { header: header as JWTHeader, payload: payload as Payload, signature };

@@ -28,6 +28,8 @@ export class KeySet {
   readonly fetchedAtMs: number;
   readonly #entries: readonly Entry[];
   readonly #members: ReadonlySet<VerificationKey>;
+  /** Non-empty answers of `candidates`, by alg and kid: bounded by the keys in the set, never by what tokens name. */
+  readonly #found = new Map<string, readonly VerificationKey[]>();
 
   private constructor(entries: readonly Entry[], fetchedAtMs: number) {
     this.#entries = entries;
@@ -80,8 +82,13 @@ export class KeySet {
    * Several keys under one `kid` are all returned, so the verifier can try each.
    */
   candidates(kid: string | undefined, alg: string): readonly VerificationKey[] {
+    const memoKey = kid === undefined ? alg : `${alg} ${kid}`;
+    const known = this.#found.get(memoKey);
+    if (known !== undefined) return known;
     const fitting = this.#entries.filter((entry) => keyFitsAlg(entry.family, entry.key.alg, alg));
-    if (kid === undefined) return fitting.length === 1 ? [fitting[0]!.key] : [];
-    return fitting.filter((entry) => entry.key.kid === kid).map((entry) => entry.key);
+    const found = kid === undefined ? (fitting.length === 1 ? [fitting[0]!.key] : []) : fitting.filter((entry) => entry.key.kid === kid).map((entry) => entry.key);
+    // Only non-empty answers are kept: a kid can only produce one by naming a key of this set.
+    if (found.length > 0) this.#found.set(memoKey, Object.freeze(found));
+    return found;
   }
 }

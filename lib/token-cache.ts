@@ -45,6 +45,7 @@ export function createTokenCache<Key>(maxEntries: number): TokenCache<Key> {
       return entries.size;
     },
     get(token, nowSec) {
+      if (maxEntries === 0) return undefined;
       const entry = entries.get(token);
       if (entry === undefined) return undefined;
       if (!entry.isKeyCurrent(entry.key)) {

@@ -1,4 +1,4 @@
-import { auditClaims, callHook, rejectedEvent, type AuditClaims } from './audit.js';
+import { auditClaims, callHook, rejectedEvent } from './audit.js';
 import { checkClaims } from './claims.js';
 import { InvalidTokenError, isAuthError, type AuthError } from './errors.js';
 import { checkHeader } from './header.js';
@@ -30,7 +30,8 @@ interface IssuerEntry {
   readonly isKeyCurrent: (key: VerificationKey) => boolean;
 }
 
-const NO_CLAIMS = auditClaims(undefined, undefined);
+/** What a failing request had decoded so far (for the audit event), if anything. */
+type Seen = Pick<DecodedJWT, 'header' | 'payload'> | Pick<AuthResult, 'header' | 'payload'> | undefined;
 
 /**
  * Creates a verifier with the same options as `verifyToken`, for code outside Express
@@ -69,17 +70,18 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
     return pending === undefined ? accept(result, cached) : pending.then(() => accept(result, cached));
   }
 
-  function reject(err: unknown, claims: AuditClaims): AuthError {
+  /** Maps any failure to an AuthError and reports it; the audit claims are read only now, on failure. */
+  function reject(err: unknown, seen: Seen): AuthError {
     const error = isAuthError(err) ? err : new InvalidTokenError('verification_failed', 'Token could not be verified', { cause: err });
-    if (onRejected) callHook(onRejected, rejectedEvent(error, claims));
+    if (onRejected) callHook(onRejected, rejectedEvent(error, auditClaims(seen?.header, seen?.payload)));
     return error;
   }
 
   /** A promise of the outcome; a late failure (revocation check before the first load) still goes through `reject`. */
-  function settle(outcome: AuthResult | Promise<AuthResult>, claims: AuditClaims): Promise<AuthResult> {
+  function settle(outcome: AuthResult | Promise<AuthResult>, seen: Seen): Promise<AuthResult> {
     if (!(outcome instanceof Promise)) return Promise.resolve(outcome);
     return outcome.then(undefined, (err: unknown) => {
-      throw reject(err, claims);
+      throw reject(err, seen);
     });
   }
 
@@ -92,14 +94,13 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
   }
 
   function verify(token: string): Promise<AuthResult> {
-    let claims = NO_CLAIMS;
+    let seen: Seen;
     try {
       const hit = cache.get(token, Math.floor(Date.now() / 1000));
       if (hit !== undefined) {
-        // Without revocations the hot path stays as lean as before: no claims copied per hit.
         if (revocations === undefined) return Promise.resolve(accept(hit, true));
-        claims = auditClaims(hit.header, hit.payload);
-        return settle(admit(hit, true, hit.payload.iss as string), claims);
+        seen = hit;
+        return settle(admit(hit, true, hit.payload.iss as string), seen);
       }
       const route = routeToken(token, entries, opaquePolicy, options.maxTokenLength);
       if (route.kind === 'opaque') {
@@ -107,22 +108,21 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
           .verify(token)
           .then(({ result, cached }) => admit(result, cached, typeof result.payload.iss === 'string' ? result.payload.iss : opaquePolicy!.issuer))
           .then(undefined, (err: unknown) => {
-            throw reject(err, NO_CLAIMS);
+            throw reject(err, undefined);
           });
       }
       const { decoded, entry } = route;
-      claims = auditClaims(decoded.header, decoded.payload);
+      seen = decoded;
       checkHeader(decoded.header, entry.policy);
       const { kid, alg } = decoded.header;
       // The common case is answered synchronously from the cached key set: no promise hop before RSA.
       const cachedKeys = entry.keys.peekKeys(kid, alg);
-      if (cachedKeys !== undefined) return settle(finish(token, decoded, entry, cachedKeys), claims);
-      const routeClaims = claims;
+      if (cachedKeys !== undefined) return settle(finish(token, decoded, entry, cachedKeys), decoded);
       return entry.keys.getKeys(kid, alg).then((keys) => finish(token, decoded, entry, keys)).catch((err: unknown) => {
-        throw reject(err, routeClaims);
+        throw reject(err, decoded);
       });
     } catch (err) {
-      return Promise.reject(reject(err, claims));
+      return Promise.reject(reject(err, seen));
     }
   }
 

@@ -1,13 +1,30 @@
 const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
 
 /**
- * Strict base64url (RFC 4648 §5, as RFC 7515 §2 requires): no padding, no whitespace, no
- * characters outside the alphabet and no non-zero trailing bits, so every byte string has
- * exactly one accepted encoding. Returns `undefined` for anything else.
+ * True when `segment` is strict base64url (RFC 4648 §5, as RFC 7515 §2 requires): no padding, no
+ * whitespace, nothing outside the alphabet, and no non-zero trailing bits, so every byte string
+ * has exactly one accepted encoding. Checked without decoding anything.
  */
+export function isCanonicalBase64url(segment: string): boolean {
+  const remainder = segment.length % 4;
+  if (remainder === 1 || !BASE64URL_ALPHABET.test(segment)) return false;
+  if (remainder === 0) return true;
+  // The last character carries 6 bits of which only 2 (remainder 2) or 4 (remainder 3) are data;
+  // the rest must be zero, or "AB" and "AC" would both decode to the same byte.
+  const unusedBits = remainder === 2 ? 0b1111 : 0b11;
+  return (sextet(segment.charCodeAt(segment.length - 1)) & unusedBits) === 0;
+}
+
+/** Decodes strict base64url; `undefined` for anything `isCanonicalBase64url` refuses. */
 export function decodeBase64url(segment: string): Buffer | undefined {
-  if (segment.length % 4 === 1 || !BASE64URL_ALPHABET.test(segment)) return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  // Re-encoding catches non-canonical trailing bits (e.g. "AB" and "AC" decode alike).
-  return bytes.toString('base64url') === segment ? bytes : undefined;
+  return isCanonicalBase64url(segment) ? Buffer.from(segment, 'base64url') : undefined;
+}
+
+/** The 6-bit value of a base64url character already known to be in the alphabet. */
+function sextet(code: number): number {
+  if (code >= 97) return code - 71; // a-z → 26..51
+  if (code === 95) return 63; // "_"
+  if (code >= 65) return code - 65; // A-Z → 0..25
+  if (code >= 48) return code + 4; // 0-9 → 52..61
+  return 62; // "-"
 }

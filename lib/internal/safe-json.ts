@@ -1,4 +1,4 @@
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+import { isUtf8 } from 'node:buffer';
 const POLLUTING_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** True for a non-null, non-array object. */
@@ -12,13 +12,9 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * Returns `undefined` when the bytes are not valid UTF-8 or not valid JSON.
  */
 export function parseJSONSafely(bytes: Uint8Array): unknown {
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-  return parseJSONTextSafely(text);
+  // isUtf8 is a native check, several times cheaper than a fatal TextDecoder on small inputs.
+  if (!isUtf8(bytes)) return undefined;
+  return parseJSONTextSafely(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /** `parseJSONSafely` for text that is already a string. */
