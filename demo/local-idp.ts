@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { interact, INTERACTION_PATH, isInteraction, runAuthorizationCodeFlow } from './local-idp-user.js';
 
 /**
  * A local OpenID Provider for tests and demos: the `oidc-provider` package on 127.0.0.1, set up
@@ -13,7 +14,12 @@ import { promisify } from 'node:util';
  * - With a resource indicator (RFC 8707 `resource`) for a configured resource, the access token
  *   is a JWT (RFC 9068: `typ: at+jwt`, `sub` = `client_id`, `aud` = the resource).
  * - Without one, it is an opaque string, introspectable at `introspectionEndpoint` (RFC 7662)
- *   by the client it was issued to, or by a client with `introspectsOthers: true`.
+ *   by the client it was issued to, or by a client with `introspectsOthers: true`; its
+ *   introspection answer has `sub` = `client_id`, as the doc says, and no `aud`.
+ * - Any access token can be revoked at `revocationEndpoint` (RFC 7009) by its client.
+ * - `getUserAccessToken()` runs the authorization-code grant for one of `accounts` without a
+ *   browser (the IdP's login and consent pages are a tiny JSON interaction, see
+ *   `local-idp-user.ts`): an opaque token bound to a user, accepted by the userinfo endpoint.
  *
  * Plain ESM with a dynamic import of the ESM-only `oidc-provider`, no top-level await and no
  * `import.meta`: it loads under vitest and under `tsx` alike.
@@ -61,6 +67,10 @@ export interface LocalIdpRoutes {
   introspection: string;
   /** Default `/openid/userinfo`. */
   userinfo: string;
+  /** Default `/openid/revoke` (RFC 7009). */
+  revocation: string;
+  /** Default `/openid/auth`: where the authorization-code grant starts. */
+  authorization: string;
 }
 
 export interface LocalIdpOptions {
@@ -71,8 +81,29 @@ export interface LocalIdpOptions {
   routes?: Partial<LocalIdpRoutes>;
   /** Lifetime of opaque tokens issued without a resource indicator, in seconds. Default 600. */
   opaqueTokenTTL?: number;
+  /**
+   * End users who can sign in for `getUserAccessToken()`: account id (their `sub`) → the claims
+   * userinfo returns when a scope asks for them (`email`: `email`, `email_verified`; `profile`:
+   * `name`). Default: one account, `local-user`.
+   */
+  accounts?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Listening port on 127.0.0.1. Default 0 (any free port). */
   port?: number;
+}
+
+/** Revokes an access token at the revocation endpoint (RFC 7009), as the client it was issued to. */
+export interface RevocationRequest {
+  clientId: string;
+  clientSecret: string;
+  token: string;
+}
+
+/** Signs an end user in (no password: a test IdP) and gets a token with the authorization-code grant. */
+export interface UserTokenRequest {
+  /** One of `accounts`. */
+  accountId: string;
+  /** Space-separated scopes; userinfo needs `openid`. Default `'openid'`. */
+  scope?: string;
 }
 
 export interface ClientCredentialsRequest {
@@ -104,6 +135,8 @@ export interface LocalIdp {
   readonly jwksUri: string;
   readonly introspectionEndpoint: string;
   readonly userinfoEndpoint: string;
+  readonly revocationEndpoint: string;
+  readonly authorizationEndpoint: string;
   /** The `kid` new JWT access tokens are signed with. */
   readonly signingKid: string;
   /** The published key set (public keys, newest first). */
@@ -114,6 +147,14 @@ export interface LocalIdp {
   readonly jwksHits: number;
   /** Runs the client-credentials grant and returns the `access_token`. */
   getClientCredentialsToken(request: ClientCredentialsRequest): Promise<string>;
+  /**
+   * Runs the authorization-code grant (with PKCE) for `LOCAL_WEB_CLIENT`: `/auth`, login and
+   * consent for `accountId`, the redirect with a `code`, then `/token`. Resolves to the
+   * `access_token`: opaque, bound to the account, accepted by userinfo when `scope` has `openid`.
+   */
+  getUserAccessToken(request: UserTokenRequest): Promise<string>;
+  /** Revokes a token (RFC 7009); resolves once the IdP answered 200. */
+  revokeToken(request: RevocationRequest): Promise<void>;
   /**
    * Rotates the signing key: a new key is published first in the JWKS and signs every token from
    * now on. The previous key stays published (tokens it signed keep verifying until they expire)
@@ -127,9 +168,43 @@ export interface LocalIdp {
 
 /** What this file uses of `oidc-provider`, which ships no types. */
 interface OidcProviderModule {
-  Provider: new (issuer: string, configuration: Record<string, unknown>) => { callback(): (req: IncomingMessage, res: ServerResponse) => void };
+  Provider: new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
   errors: { InvalidTarget: new (description?: string) => Error };
 }
+
+/** What this file uses of an `oidc-provider` instance. */
+export interface OidcProvider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+  interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+  Grant: new (init: { accountId: string; clientId: string }) => OidcGrant;
+}
+
+/** An interaction as `provider.interactionDetails()` gives it. */
+export interface InteractionDetails {
+  uid: string;
+  prompt: { name: string; details: { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> } };
+  params: Record<string, unknown>;
+  session?: { accountId?: string };
+}
+
+interface OidcGrant {
+  addOIDCScope(scope: string): void;
+  addOIDCClaims(claims: string[]): void;
+  addResourceScope(indicator: string, scope: string): void;
+  save(): Promise<string>;
+}
+
+/**
+ * The web application `getUserAccessToken()` signs users in to; registered at every local IdP
+ * (a client of `clients` must not reuse its id). Its redirect URI is never fetched: the code is
+ * read from the redirect itself.
+ */
+export const LOCAL_WEB_CLIENT = Object.freeze({
+  clientId: 'local-web-app',
+  clientSecret: 'local-web-app-secret',
+  redirectUri: 'http://127.0.0.1/callback',
+});
 
 interface SigningKey {
   kid: string;
@@ -142,9 +217,14 @@ const DEFAULT_ROUTES: LocalIdpRoutes = {
   jwks: '/openid/jwks.json',
   introspection: '/openid/introspect',
   userinfo: '/openid/userinfo',
+  revocation: '/openid/revoke',
+  authorization: '/openid/auth',
 };
 const DEFAULT_CLIENTS: readonly LocalIdpClient[] = [{ clientId: 'local-client', clientSecret: 'local-client-secret' }];
 const DEFAULT_RESOURCES: Readonly<Record<string, LocalIdpResource>> = { 'https://api.local.test': { scope: 'read write' } };
+const DEFAULT_ACCOUNTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  'local-user': { name: 'Local User', email: 'local-user@example.test', email_verified: true },
+};
 const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
 const generateKeyPair = promisify(generateKeyPairCallback);
@@ -162,6 +242,7 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Loca
   const { Provider, errors } = await loadOidcProvider();
   const clients = options.clients ?? DEFAULT_CLIENTS;
   const resources = options.resources ?? DEFAULT_RESOURCES;
+  const accounts = options.accounts ?? DEFAULT_ACCOUNTS;
   const routes = { ...DEFAULT_ROUTES, ...options.routes };
   const hits: LocalIdpHits = { discovery: 0, jwks: 0, token: 0, introspection: 0, userinfo: 0, total: 0 };
   const counted = new Map<string, keyof LocalIdpHits>([
@@ -174,12 +255,14 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Loca
   const adapter = createMemoryAdapter(); // shared by every Provider instance of this IdP, so rotation keeps tokens
   let keys: SigningKey[] = [await newSigningKey(1)];
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
+  let current: OidcProvider | undefined;
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     hits.total += 1;
     const endpoint = counted.get(new URL(req.url ?? '/', 'http://x').pathname);
     if (endpoint !== undefined) hits[endpoint] += 1;
+    if (current !== undefined && isInteraction(req)) return void interact(current, req, res, accounts);
     handler(req, res);
   });
   server.on('connection', (socket) => {
@@ -200,26 +283,59 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Loca
     const signingKid = keys[0]!.kid;
     const provider = new Provider(issuer, {
       adapter,
-      clients: clients.map((client) => ({
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-        token_endpoint_auth_method: client.authMethod ?? 'client_secret_basic',
-        ...(client.scope !== undefined && { scope: client.scope }),
-      })),
+      clients: [
+        ...clients.map((client) => ({
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          grant_types: ['client_credentials'],
+          response_types: [],
+          redirect_uris: [],
+          token_endpoint_auth_method: client.authMethod ?? 'client_secret_basic',
+          ...(client.scope !== undefined && { scope: client.scope }),
+        })),
+        {
+          client_id: LOCAL_WEB_CLIENT.clientId,
+          client_secret: LOCAL_WEB_CLIENT.clientSecret,
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          redirect_uris: [LOCAL_WEB_CLIENT.redirectUri],
+        },
+      ],
       jwks: { keys: keys.map((key) => key.privateJwk) }, // the first key signs
       scopes: allScopes,
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      findAccount: (_ctx: unknown, id: string) => {
+        const claims = accounts[id];
+        return claims && { accountId: id, claims: () => ({ ...claims, sub: id }) };
+      },
+      // The doc: "sub value is the Client ID of your application". oidc-provider gives an
+      // opaque client-credentials token no `sub`; JWTs already have it (same value).
+      extraTokenClaims: (_ctx: unknown, token: { kind: string; clientId: string }) =>
+        token.kind === 'ClientCredentials' ? { sub: token.clientId } : undefined,
+      interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}` },
+      renderError: (ctx: { type: string; body: unknown }, out: Record<string, unknown>) => {
+        ctx.type = 'json';
+        ctx.body = out;
+      },
       routes,
       clientBasedCORS: () => false,
       ttl: {
         ClientCredentials: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
           token.resourceServer?.accessTokenTTL ?? options.opaqueTokenTTL ?? 600,
+        AccessToken: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? 600,
+        IdToken: 600,
+        Interaction: 600,
+        Session: 3600,
+        Grant: 3600,
       },
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
+        // RFC 7009: a client may revoke the tokens issued to it.
+        revocation: {
+          enabled: true,
+          allowedPolicy: (_ctx: unknown, caller: { clientId: string }, token: { clientId?: string }) => token.clientId === caller.clientId,
+        },
         introspection: {
           enabled: true,
           allowedPolicy: (_ctx: unknown, caller: { clientId: string }, token: { clientId?: string }) =>
@@ -245,28 +361,29 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Loca
       },
     });
     handler = provider.callback();
+    current = provider;
   }
   await quietly(async () => mountProvider());
 
   async function getClientCredentialsToken(request: ClientCredentialsRequest): Promise<string> {
     const known = clients.find((client) => client.clientId === request.clientId);
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    const { headers, form } = clientAuthentication(request, known?.authMethod);
+    form.set('grant_type', 'client_credentials');
     if (request.resource !== undefined) form.set('resource', request.resource);
     if (request.scope !== undefined) form.set('scope', request.scope);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    if (known?.authMethod === 'client_secret_post') {
-      form.set('client_id', request.clientId);
-      form.set('client_secret', request.clientSecret);
-    } else {
-      // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
-      headers.authorization = `Basic ${Buffer.from(`${formEncode(request.clientId)}:${formEncode(request.clientSecret)}`).toString('base64')}`;
-    }
     const response = await fetch(issuer + routes.token, { method: 'POST', headers, body: form });
     const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
     if (!response.ok || typeof body.access_token !== 'string') {
       throw new Error(`local IdP: token request failed with HTTP ${response.status} ${String(body.error ?? '')} ${String(body.error_description ?? '')}`.trim());
     }
     return body.access_token;
+  }
+
+  async function revokeToken(request: RevocationRequest): Promise<void> {
+    const { headers, form } = clientAuthentication(request, clients.find((client) => client.clientId === request.clientId)?.authMethod);
+    form.set('token', request.token);
+    const response = await fetch(issuer + routes.revocation, { method: 'POST', headers, body: form });
+    if (!response.ok) throw new Error(`local IdP: revocation failed with HTTP ${response.status}`);
   }
 
   return {
@@ -277,6 +394,8 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Loca
     jwksUri: issuer + routes.jwks,
     introspectionEndpoint: issuer + routes.introspection,
     userinfoEndpoint: issuer + routes.userinfo,
+    revocationEndpoint: issuer + routes.revocation,
+    authorizationEndpoint: issuer + routes.authorization,
     get signingKid() {
       return keys[0]!.kid;
     },
@@ -288,6 +407,9 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Loca
       return hits.jwks;
     },
     getClientCredentialsToken,
+    getUserAccessToken: ({ accountId, scope = 'openid' }) =>
+      runAuthorizationCodeFlow({ authorizationEndpoint: issuer + routes.authorization, tokenEndpoint: issuer + routes.token, client: LOCAL_WEB_CLIENT, accountId, scope }),
+    revokeToken,
     async rotateSigningKey({ retirePrevious = false } = {}) {
       const next = await newSigningKey(keys.length + 1);
       keys = retirePrevious ? [next] : [next, ...keys];
@@ -350,6 +472,19 @@ async function newSigningKey(serial: number): Promise<SigningKey> {
     privateJwk: { ...privateKey.export({ format: 'jwk' }), ...members },
     publicJwk: { ...publicKey.export({ format: 'jwk' }), ...members },
   };
+}
+
+/** A form with the client's credentials, or HTTP Basic (RFC 6749 §2.3.1: id and secret form-encoded first). */
+function clientAuthentication(client: { clientId: string; clientSecret: string }, authMethod: LocalIdpClient['authMethod']) {
+  const form = new URLSearchParams();
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  if (authMethod === 'client_secret_post') {
+    form.set('client_id', client.clientId);
+    form.set('client_secret', client.clientSecret);
+  } else {
+    headers.authorization = `Basic ${Buffer.from(`${formEncode(client.clientId)}:${formEncode(client.clientSecret)}`).toString('base64')}`;
+  }
+  return { headers, form };
 }
 
 function formEncode(value: string): string {

@@ -1,5 +1,6 @@
 import { InvalidTokenError, KeySourceError } from './errors.js';
 import { fetchJSON, FetchError, type FetchJSONResponse } from './internal/fetch-json.js';
+import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { isPlainObject } from './internal/safe-json.js';
 import type { JWTPayload } from './types.js';
 
@@ -49,9 +50,7 @@ export function parseIntrospectionResponse(response: FetchJSONResponse, retryAft
     // The IdP refused *our* client credentials: the caller's token was never judged.
     throw new KeySourceError(`Introspection endpoint refused this API's client credentials (HTTP ${response.status})`, retryAfterSec);
   }
-  if (response.status !== 200) {
-    throw new KeySourceError(`Introspection endpoint answered HTTP ${response.status}`, response.retryAfterSec ?? retryAfterSec);
-  }
+  if (response.status !== 200) throw statusFailure('Introspection endpoint', response, retryAfterSec);
   if (!isPlainObject(response.body)) {
     throw new KeySourceError('Introspection endpoint did not answer a JSON object', retryAfterSec);
   }
@@ -81,6 +80,17 @@ export async function introspect(token: string, client: IntrospectionClient, lim
     throw new KeySourceError(`Introspection endpoint is unavailable: ${describe(err)}`, limits.retryAfterSec, { cause: err });
   }
   return parseIntrospectionResponse(response, limits.retryAfterSec);
+}
+
+/**
+ * The outage an error status means. Its `Retry-After`, when the endpoint sent one, is passed on
+ * if longer than ours, capped at 5 minutes (a day's `Retry-After` must not reach callers), and
+ * kept on the cause, a `FetchError` of kind `status`, for whoever decides when to ask again.
+ */
+export function statusFailure(label: string, response: FetchJSONResponse, retryAfterSec: number): KeySourceError {
+  const asked = response.retryAfterSec === undefined ? {} : { retryAfterSec: response.retryAfterSec };
+  const cause = new FetchError('status', `${label} answered HTTP ${response.status}`, { status: response.status, ...asked });
+  return new KeySourceError(cause.message, honouredRetryWindowMs(cause, retryAfterSec * 1000) / 1000, { cause });
 }
 
 /** The message of a fetch failure (which never holds secrets), or a generic one. */

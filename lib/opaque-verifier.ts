@@ -1,6 +1,8 @@
 import { checkAudience, checkExpiry, checkIssuer, checkNotBefore, checkNotSenderConstrained, checkRequiredClaims } from './claims.js';
 import { discoverIssuer } from './discovery.js';
 import { KeySourceError } from './errors.js';
+import { FetchError } from './internal/fetch-json.js';
+import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { introspect, type EndpointLimits } from './introspection.js';
 import { createOpaqueCache } from './opaque-cache.js';
 import type { ResolvedOpaqueOptions } from './opaque-options.js';
@@ -22,6 +24,9 @@ export interface OpaqueVerifier {
 /** How long a 503 from a failing introspection or userinfo endpoint asks the client to wait, in s. */
 const RETRY_AFTER_SEC = 5;
 
+/** After a call that ran into its deadline, how long the endpoint is not asked again, in ms. */
+const HOLD_OFF_MS = RETRY_AFTER_SEC * 1000;
+
 /** Margin over the endpoint's deadline for which one instance holds the fleet-wide look-up of a token. */
 const LOCK_MARGIN_MS = 500;
 
@@ -34,6 +39,7 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
   const limits: EndpointLimits = { timeoutMs: opaque.timeoutMs, maxBytes: opaque.maxBytes, retryAfterSec: RETRY_AFTER_SEC };
   const source = opaque.method;
   const shared = store && createSharedAnswers(store, opaque.negativeTtlMs, opaque.timeoutMs + LOCK_MARGIN_MS);
+  let holdOff: { readonly untilMs: number; readonly failure: KeySourceError } | undefined;
 
   async function endpoint(): Promise<string> {
     if (opaque.endpoint !== undefined) return opaque.endpoint.href;
@@ -45,12 +51,28 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
     return found;
   }
 
-  /** Asks the IdP; the answer may be reused for the cache max age, never past its `exp`. */
-  async function ask(token: string, url: string): Promise<OpaqueAnswer> {
-    const payload =
-      source === 'introspection'
+  /** Calls the endpoint, unless a recent failure holds it off: then a 503 whose Retry-After counts down. */
+  async function call(token: string, url: string): Promise<JWTPayload> {
+    if (holdOff !== undefined && Date.now() < holdOff.untilMs) {
+      const { failure, untilMs } = holdOff;
+      throw new KeySourceError(failure.message, (untilMs - Date.now()) / 1000, { cause: failure.cause });
+    }
+    try {
+      return source === 'introspection'
         ? await introspect(token, { endpoint: url, clientId: opaque.clientId, clientSecret: opaque.clientSecret, authMethod: opaque.authMethod }, limits)
         : await fetchUserinfo(token, url, limits);
+    } catch (err) {
+      if (err instanceof KeySourceError) {
+        const holdOffMs = holdOffAfter(err);
+        if (holdOffMs > 0) holdOff = { untilMs: Date.now() + holdOffMs, failure: err };
+      }
+      throw err;
+    }
+  }
+
+  /** Asks the IdP; the answer may be reused for the cache max age, never past its `exp`. */
+  async function ask(token: string, url: string): Promise<OpaqueAnswer> {
+    const payload = await call(token, url);
     const nowMs = Date.now();
     return { payload, expiresAtMs: Math.min(nowMs + opaque.cacheMaxAgeMs, untilExpiry(payload, nowMs) + nowMs) };
   }
@@ -89,6 +111,18 @@ function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 
   checkNotBefore(payload, nowSec, policy.clockTolerance);
   checkRequiredClaims(payload, policy.requiredClaims);
   checkNotSenderConstrained(payload);
+}
+
+/**
+ * How long to leave the endpoint alone after a failure, in ms. A new token has no stale answer
+ * to fall back on (a key set has), so a fast failure — refused, reset, 5xx, a bad body — holds
+ * nothing back: the next request tries again, and a blip costs no more than itself. Two failures
+ * do: a call that ran into its deadline (asking again would cost each caller the whole deadline
+ * and the IdP another stalled connection), and an answer with `Retry-After` (honoured up to 5 min).
+ */
+function holdOffAfter(failure: KeySourceError): number {
+  if (failure.cause instanceof FetchError && failure.cause.kind === 'timeout') return HOLD_OFF_MS;
+  return honouredRetryWindowMs(failure.cause, 0);
 }
 
 function untilExpiry(payload: JWTPayload, nowMs: number): number {

@@ -1,7 +1,7 @@
 import { InvalidTokenError, KeySourceError } from './errors.js';
 import { fetchJSON, type FetchJSONResponse } from './internal/fetch-json.js';
 import { isPlainObject } from './internal/safe-json.js';
-import { describe, type EndpointLimits } from './introspection.js';
+import { describe, statusFailure, type EndpointLimits } from './introspection.js';
 import type { JWTPayload } from './types.js';
 
 /**
@@ -19,9 +19,7 @@ export async function fetchUserinfo(token: string, endpoint: string, limits: End
     throw new KeySourceError(`Userinfo endpoint is unavailable: ${describe(err)}`, limits.retryAfterSec, { cause: err });
   }
   if (response.status === 401 || response.status === 403) throw new InvalidTokenError('token_inactive', 'Token was refused by the userinfo endpoint');
-  if (response.status !== 200) {
-    throw new KeySourceError(`Userinfo endpoint answered HTTP ${response.status}`, response.retryAfterSec ?? limits.retryAfterSec);
-  }
+  if (response.status !== 200) throw statusFailure('Userinfo endpoint', response, limits.retryAfterSec);
   if (!isPlainObject(response.body) || typeof response.body.sub !== 'string') {
     throw new KeySourceError('Userinfo endpoint did not answer a JSON object with "sub"', limits.retryAfterSec);
   }

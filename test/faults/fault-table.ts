@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { verifyToken, type VerifyTokenOptions } from '../../lib/index.js';
@@ -13,12 +14,14 @@ import { signToken } from '../helpers/tokens.js';
  * retry window, the last good state still served), that the faulty connection is released, and
  * that recovery is automatic once the server heals.
  *
- * Extension point: introspection and userinfo each get a `FaultTarget` in a new
- * `test/faults/<endpoint>.test.ts` that calls `describeFaultTable(target)`: its `options()` turn
- * the opaque path on against `server.urlOf('<endpoint>')`, its `credential()` is a new opaque
- * token each time. Here, only two additions: the name in `EndpointName`, and its path and
- * healthy answer (e.g. `{ active: true, … }`) in `startServers()`. The faulty server reads and
- * ignores request bodies, so a POST endpoint works as it is.
+ * One `FaultTarget` per endpoint, each in `test/faults/<endpoint>.test.ts`: JWKS, discovery,
+ * introspection and userinfo. The opaque-token endpoints differ from key sources in three ways
+ * the target declares: a new token has no cached answer to fall back on, so only some faults
+ * hold the endpoint off (`opensRetryWindow`); what a warm cache serves through a fault is the
+ * answer for a token already accepted (`warm.sameCredential`), and only until its cache age
+ * (`cacheExpiry`); and an answer can be a verdict on the token rather than an outage
+ * (`judgesToken`: userinfo's 401). The faulty server reads and ignores request bodies, so the
+ * introspection POST works as it is.
  */
 
 export const KEY = sharedKey('k1');
@@ -35,8 +38,8 @@ export const FAST_MS = 1_000;
 /** What a deadline-bound answer may take beyond the deadline. */
 export const DEADLINE_SLACK_MS = 1_000;
 
-/** The endpoints a faulty server offers. Add `'introspection'` / `'userinfo'` here (see above). */
-export type EndpointName = 'jwks' | 'discovery';
+/** The endpoints a faulty server offers. */
+export type EndpointName = 'jwks' | 'discovery' | 'introspection' | 'userinfo';
 
 /** Each test's server: its issuer lives under a path of its own, so no process-wide cache is shared. */
 export interface FaultContext {
@@ -58,20 +61,42 @@ export interface FaultTarget {
    * endpoint asked again by the very next request (then no retry-window test is declared).
    */
   readonly retryWindowMs: number | undefined;
+  /**
+   * Which faults hold the endpoint off for the retry window; default: every fault. A fault that
+   * does not is retried by the very next request (a test asserts that instead).
+   */
+  opensRetryWindow?(fault: FaultCase): boolean;
+  /**
+   * Which faults the endpoint's protocol reads as a verdict on the token, not as an outage
+   * (userinfo's 401, RFC 6750 §3.1): the caller gets a 401 `invalid_token`. Default: none.
+   */
+  judgesToken?(fault: FaultCase): boolean;
   /** The `Retry-After` (s) a caller gets right after a failure. */
   readonly retryAfterSec: number;
   /**
    * What a warm cache does through the fault: after one good request and `ageMs` of time, a
-   * request with a new credential is still answered 200, after one more try of the endpoint
-   * (`asksAgain`) or none. `title` names the behaviour.
+   * request — with a new credential, or with the one accepted (`sameCredential`) — is still
+   * answered 200, after one more try of the endpoint (`asksAgain`) or none. `title` names the behaviour.
    */
-  readonly warm: { readonly title: string; readonly ageMs: number; readonly asksAgain: boolean };
+  readonly warm: { readonly title: string; readonly ageMs: number; readonly asksAgain: boolean; readonly sameCredential?: boolean };
+  /**
+   * Where the warm cache ends: `ageMs` after one good request, that very credential gets the
+   * fault's answer (no stale answer is served through the fault). Only for targets that declare it.
+   */
+  readonly cacheExpiry?: { readonly title: string; readonly ageMs: number };
 }
 
 /** The cache settings every app under test uses; discovery shares the deadline and byte cap. */
 export const JWKS_LIMITS = { timeout: DEADLINE_MS, cooldown: COOLDOWN_MS, cacheMaxAge: CACHE_MAX_AGE_MS } as const;
 
-interface FaultCase {
+/** The same deadline and cache age for the opaque-token path (`introspection` / `userinfo` options). */
+export const OPAQUE_LIMITS = { timeout: DEADLINE_MS, cacheMaxAge: CACHE_MAX_AGE_MS } as const;
+
+/** The API's own client at the faulty IdP (the faulty server does not check it). */
+export const API_CLIENT = { clientId: 'api', clientSecret: 'api-secret' } as const;
+
+/** One misbehaviour of an endpoint. */
+export interface FaultCase {
   /** How the misbehaviour reads in a test name. */
   readonly name: string;
   readonly fault: (redirectTo: string) => ServerFault;
@@ -119,15 +144,31 @@ export const FAULTS: readonly FaultCase[] = [
   { name: 'HTTP 503 with Retry-After: 86400', fault: () => ({ kind: 'status', status: 503, retryAfter: '86400' }), untilDeadline: false, holdsConnection: false, serverRetryAfterSec: 300 },
 ];
 
-/** A healthy JWKS and discovery document under `/t<serial>`, plus a second server redirects point to. */
+/**
+ * A healthy JWKS, discovery document, introspection endpoint (every token active, for an hour)
+ * and userinfo endpoint under `/t<serial>`, plus a second server redirects point to.
+ */
 async function startServers(serial: number): Promise<{ context: FaultContext; redirectTarget: FaultyServer<EndpointName> }> {
   const base = `/t${serial}`;
   const endpoints = (origin: () => string) => ({
     jwks: { path: `${base}/jwks`, document: () => jwksOf(KEY) },
     discovery: {
       path: `${base}/.well-known/openid-configuration`,
-      document: () => ({ issuer: `${origin()}${base}`, jwks_uri: `${origin()}${base}/jwks` }),
+      document: () => ({
+        issuer: `${origin()}${base}`,
+        jwks_uri: `${origin()}${base}/jwks`,
+        introspection_endpoint: `${origin()}${base}/introspect`,
+        userinfo_endpoint: `${origin()}${base}/userinfo`,
+      }),
     },
+    introspection: {
+      path: `${base}/introspect`,
+      document: () => {
+        const nowSec = Math.floor(Date.now() / 1000);
+        return { active: true, iss: `${origin()}${base}`, aud: AUDIENCE, sub: 'client-1', client_id: 'client-1', scope: 'read', iat: nowSec, exp: nowSec + 3600 };
+      },
+    },
+    userinfo: { path: `${base}/userinfo`, document: () => ({ sub: 'user-1', email: 'user-1@example.test' }) },
   });
   let url = '';
   const server = await startFaultyServer<EndpointName>(endpoints(() => url));
@@ -138,10 +179,23 @@ async function startServers(serial: number): Promise<{ context: FaultContext; re
   return { context: { server, issuer: `${server.url}${base}` }, redirectTarget };
 }
 
-/** A token signed by the published key, valid from the (possibly advanced) clock's now. */
+/** A token signed by the published key, valid from the (possibly advanced) clock's now for an hour (past the longest retry window). */
 export function freshToken(issuer: string): string {
   const nowSec = Math.floor(Date.now() / 1000);
-  return signToken(KEY, { iss: issuer, aud: AUDIENCE, iat: nowSec, exp: nowSec + 300, jti: `j-${Math.random()}` });
+  return signToken(KEY, { iss: issuer, aud: AUDIENCE, iat: nowSec, exp: nowSec + 3600, jti: `j-${Math.random()}` });
+}
+
+/** A new opaque token (not JWT-shaped), which the healthy introspection and userinfo endpoints accept. */
+export function freshOpaqueToken(): string {
+  return `opaque-${randomUUID()}`;
+}
+
+/**
+ * The opaque path's retry policy (lib/opaque-verifier.ts): only a call that ran into its
+ * deadline, or an answer with Retry-After, holds the endpoint off.
+ */
+export function holdsOpaqueEndpointOff(fault: FaultCase): boolean {
+  return fault.untilDeadline || fault.serverRetryAfterSec !== undefined;
 }
 
 /** Moves the frozen clock forward. */
@@ -170,9 +224,8 @@ export function describeFaultTable(target: FaultTarget): void {
     await redirectTarget.close();
   });
 
-  /** One request with a new credential, timed with the real clock. */
-  async function send(): Promise<{ status: number; headers: Record<string, string>; body: { reason?: string }; ms: number }> {
-    const credential = target.credential(context);
+  /** One request with `credential` (default: a new one), timed with the real clock. */
+  async function send(credential = target.credential(context)): Promise<{ status: number; headers: Record<string, string>; body: { reason?: string }; ms: number }> {
     const started = performance.now();
     const res = await request(app).get('/me').set('Authorization', `Bearer ${credential}`);
     return { status: res.status, headers: res.headers as Record<string, string>, body: res.body as { reason?: string }, ms: performance.now() - started };
@@ -184,55 +237,109 @@ export function describeFaultTable(target: FaultTarget): void {
 
   describe.each(FAULTS)('on $name', (fault) => {
     const bound = fault.untilDeadline ? DEADLINE_MS + DEADLINE_SLACK_MS : FAST_MS;
+    const verdict = target.judgesToken?.(fault) ?? false;
+    // What the caller gets while the endpoint misbehaves: a 503, or a 401 for a verdict.
+    const faultStatus = verdict ? 401 : 503;
     // The endpoint's own Retry-After (capped) lengthens the window in which nothing is fetched.
     const retryAfterSec = Math.max(target.retryAfterSec, fault.serverRetryAfterSec ?? 0);
-    const windowMs = target.retryWindowMs === undefined ? undefined : Math.max(target.retryWindowMs, (fault.serverRetryAfterSec ?? 0) * 1000);
+    const opensWindow = !verdict && target.retryWindowMs !== undefined && (target.opensRetryWindow?.(fault) ?? true);
+    const windowMs = opensWindow ? Math.max(target.retryWindowMs!, (fault.serverRetryAfterSec ?? 0) * 1000) : undefined;
     const kind = fault.fault('').kind;
     const refuses = kind === 'refused';
 
-    it(`answers 503 with Retry-After and no challenge within ${bound} ms`, async () => {
-      await injure(fault);
-      const res = await send();
-      expect(res).toMatchObject({ status: 503, body: { reason: 'key_source_unavailable' } });
-      expect(res.headers['retry-after']).toBe(String(retryAfterSec));
-      expect(res.headers['www-authenticate']).toBeUndefined();
-      expect(res.ms).toBeLessThan(bound);
-      if (fault.untilDeadline) expect(res.ms).toBeGreaterThanOrEqual(DEADLINE_MS - 10);
-    });
+    if (verdict) {
+      it('answers 401 invalid_token: the endpoint judged the token, which is no outage', async () => {
+        await injure(fault);
+        const res = await send();
+        expect(res).toMatchObject({ status: 401, body: { reason: 'token_inactive' } });
+        expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+        expect(res.ms).toBeLessThan(bound);
+      });
+    } else {
+      it(`answers 503 with Retry-After and no challenge within ${bound} ms`, async () => {
+        await injure(fault);
+        const res = await send();
+        expect(res).toMatchObject({ status: 503, body: { reason: 'key_source_unavailable' } });
+        expect(res.headers['retry-after']).toBe(String(retryAfterSec));
+        expect(res.headers['www-authenticate']).toBeUndefined();
+        expect(res.ms).toBeLessThan(bound);
+        if (fault.untilDeadline) expect(res.ms).toBeGreaterThanOrEqual(DEADLINE_MS - 10);
+      });
+    }
 
-    // A refused port cannot count connection attempts, so this one has nothing to observe there.
-    const retryWindowMs = windowMs;
-    if (!refuses && retryWindowMs !== undefined) {
+    // A refused port cannot count connection attempts, so these have nothing to observe there.
+    if (!refuses && windowMs !== undefined) {
       it('asks the endpoint nothing more, and answers 503 at once, within the retry window', async () => {
         await injure(fault);
         await send();
         expect(context.server.hits[target.endpoint]).toBe(1);
-        advance(retryWindowMs - 1);
+        advance(windowMs - 1);
         const res = await send();
         expect(res.status).toBe(503);
         expect(res.ms).toBeLessThan(FAST_MS);
         expect(context.server.hits[target.endpoint]).toBe(1);
       });
     }
+    if (windowMs !== undefined) {
+      it('counts Retry-After down through the retry window', async () => {
+        await injure(fault);
+        await send();
+        advance(windowMs - 1_500);
+        expect((await send()).headers['retry-after']).toBe('2');
+      });
+    }
+    if (!refuses && windowMs === undefined) {
+      it('asks the endpoint again at the very next request: nothing holds it off', async () => {
+        await injure(fault);
+        await send();
+        expect(context.server.hits[target.endpoint]).toBe(1);
+        expect((await send()).status).toBe(faultStatus);
+        expect(context.server.hits[target.endpoint]).toBe(2);
+      });
+    }
 
-    it('recovers by itself once the endpoint heals and the retry window has passed', async () => {
-      await injure(fault);
-      expect((await send()).status).toBe(503);
-      await context.server.heal();
-      advance(windowMs ?? 0);
-      expect((await send()).status).toBe(200);
-    });
+    if (verdict) {
+      it('accepts new tokens once the endpoint heals', async () => {
+        await injure(fault);
+        expect((await send()).status).toBe(401);
+        await context.server.heal();
+        expect((await send()).status).toBe(200);
+      });
+    } else {
+      it('accepts the very credential it refused once the endpoint heals and the retry window has passed: no outage is cached', async () => {
+        await injure(fault);
+        const credential = target.credential(context);
+        expect((await send(credential)).status).toBe(503);
+        await context.server.heal();
+        advance(windowMs ?? 0);
+        expect((await send(credential)).status).toBe(200);
+      });
+    }
 
     it(target.warm.title, async () => {
-      expect((await send()).status).toBe(200);
+      const credential = target.credential(context);
+      expect((await send(credential)).status).toBe(200);
       const asked = context.server.hits[target.endpoint];
       advance(target.warm.ageMs);
       await injure(fault);
-      const res = await send();
+      const res = await send(target.warm.sameCredential === true ? credential : undefined);
       expect(res.status).toBe(200);
       expect(res.ms).toBeLessThan(bound);
       expect(context.server.hits[target.endpoint]).toBe(asked + (target.warm.asksAgain && !refuses ? 1 : 0));
     });
+
+    const { cacheExpiry } = target;
+    if (cacheExpiry !== undefined) {
+      it(cacheExpiry.title, async () => {
+        const credential = target.credential(context);
+        expect((await send(credential)).status).toBe(200);
+        advance(cacheExpiry.ageMs);
+        await injure(fault);
+        const res = await send(credential);
+        expect(res.status).toBe(faultStatus);
+        expect(res.ms).toBeLessThan(bound);
+      });
+    }
 
     if (fault.holdsConnection) {
       it('hangs up the connection the server would have held open', async () => {

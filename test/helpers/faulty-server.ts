@@ -29,7 +29,7 @@ export type ServerFault =
   | { kind: 'huge-headers'; bytes: number }
   /** 200 with a valid JSON document padded to `bytes`, with or without a Content-Length. */
   | { kind: 'huge-body'; bytes: number; contentLength: boolean }
-  /** 200, `Content-Encoding: gzip`, a small body that inflates to `bytes` of valid JSON. */
+  /** 200, `Content-Encoding: gzip`, a small body that inflates to `bytes` of valid JSON, and the response left open. */
   | { kind: 'gzip-bomb'; bytes: number }
   /** 200 `application/json` with a body that is not JSON. */
   | { kind: 'invalid-json'; body?: string }
@@ -225,7 +225,10 @@ export async function startFaultyServer<Name extends string>(endpoints: Record<N
     pump();
   }
 
-  /** Like `sendHuge`, but gzip-compressed on the fly: a few dozen KiB on the wire, `bytes` once inflated. */
+  /**
+   * Like `sendHuge`, but gzip-compressed on the fly: a few dozen KiB on the wire, `bytes` once
+   * inflated, and then no end of the response.
+   */
   function sendGzipBomb(name: Name, res: ServerResponse, bytes: number): void {
     res.writeHead(200, { connection: 'close', 'content-type': 'application/json', 'content-encoding': 'gzip' });
     const gzip = createGzip({ level: 1 });
@@ -236,7 +239,8 @@ export async function startFaultyServer<Name extends string>(endpoints: Record<N
         res.once('drain', () => gzip.resume());
       }
     });
-    gzip.on('end', () => res.destroyed || res.end());
+    // No `res.end()` after the last byte: like a huge body, only the client hanging up (once the
+    // inflated body passes its byte cap) closes the connection.
     gzip.on('error', () => res.destroy());
     res.on('close', () => gzip.destroy());
     const chunk = Buffer.alloc(64 * 1024, 'x');
