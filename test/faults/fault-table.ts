@@ -361,3 +361,28 @@ export function describeFaultTable(target: FaultTarget): void {
     }
   });
 }
+
+/** lib/opaque-verifier.ts: a call that ran into its deadline holds the endpoint off for 5 s; 503s say Retry-After: 5. */
+const OPAQUE_HOLD_OFF_MS = 5_000;
+
+/**
+ * What the introspection and userinfo targets share: a fresh opaque token per case, the
+ * hold-off window, and the two cache rows (a token accepted before the fault is answered from
+ * the cache within cacheMaxAge, and only then).
+ */
+export const OPAQUE_TARGET_ROWS = {
+  credential: () => freshOpaqueToken(),
+  retryWindowMs: OPAQUE_HOLD_OFF_MS,
+  opensRetryWindow: holdsOpaqueEndpointOff,
+  retryAfterSec: OPAQUE_HOLD_OFF_MS / 1000,
+  warm: {
+    title: 'keeps answering a token it accepted before the fault from its cache, asking the endpoint nothing, within cacheMaxAge',
+    ageMs: CACHE_MAX_AGE_MS - 1,
+    asksAgain: false,
+    sameCredential: true,
+  },
+  cacheExpiry: {
+    title: 'stops answering that token once cacheMaxAge has passed: no stale answer outlives it, outage or not',
+    ageMs: CACHE_MAX_AGE_MS + 1,
+  },
+} as const satisfies Partial<FaultTarget>;
