@@ -77,7 +77,7 @@ export async function introspect(token: string, client: IntrospectionClient, lim
   try {
     response = await fetchJSON(client.endpoint, { method: 'POST', ...request, timeoutMs: limits.timeoutMs, maxBytes: limits.maxBytes });
   } catch (err) {
-    throw new KeySourceError(`Introspection endpoint is unavailable: ${describe(err)}`, limits.retryAfterSec, { cause: err });
+    throw new KeySourceError(`Introspection endpoint is unavailable: ${describeFetchFailure(err)}`, limits.retryAfterSec, { cause: err });
   }
   return parseIntrospectionResponse(response, limits.retryAfterSec);
 }
@@ -94,7 +94,7 @@ export function statusFailure(label: string, response: FetchJSONResponse, retryA
 }
 
 /** The message of a fetch failure (which never holds secrets), or a generic one. */
-export function describe(err: unknown): string {
+export function describeFetchFailure(err: unknown): string {
   return err instanceof FetchError ? err.message : 'the request failed';
 }
 

@@ -1,5 +1,6 @@
 import { checkAudience, checkExpiry, checkIssuer, checkNotBefore, checkNotSenderConstrained, checkRequiredClaims } from './claims.js';
 import { discoverIssuer } from './discovery.js';
+import { deepFreeze } from './internal/deep-freeze.js';
 import { KeySourceError } from './errors.js';
 import { FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
@@ -127,12 +128,4 @@ function holdOffAfter(failure: KeySourceError): number {
 
 function untilExpiry(payload: JWTPayload, nowMs: number): number {
   return typeof payload.exp === 'number' ? payload.exp * 1000 - nowMs : Infinity;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
 }

@@ -1,7 +1,7 @@
 import { InvalidTokenError, KeySourceError } from './errors.js';
 import { fetchJSON, type FetchJSONResponse } from './internal/fetch-json.js';
 import { isPlainObject } from './internal/safe-json.js';
-import { describe, statusFailure, type EndpointLimits } from './introspection.js';
+import { describeFetchFailure, statusFailure, type EndpointLimits } from './introspection.js';
 import type { JWTPayload } from './types.js';
 
 /**
@@ -16,7 +16,7 @@ export async function fetchUserinfo(token: string, endpoint: string, limits: End
   try {
     response = await fetchJSON(endpoint, { headers: { authorization: `Bearer ${token}` }, timeoutMs: limits.timeoutMs, maxBytes: limits.maxBytes });
   } catch (err) {
-    throw new KeySourceError(`Userinfo endpoint is unavailable: ${describe(err)}`, limits.retryAfterSec, { cause: err });
+    throw new KeySourceError(`Userinfo endpoint is unavailable: ${describeFetchFailure(err)}`, limits.retryAfterSec, { cause: err });
   }
   if (response.status === 401 || response.status === 403) throw new InvalidTokenError('token_inactive', 'Token was refused by the userinfo endpoint');
   if (response.status !== 200) throw statusFailure('Userinfo endpoint', response, limits.retryAfterSec);

@@ -6,6 +6,7 @@ import { createApp } from './helpers/app.js';
 import { startIdpServer, type Fault, type IdpServer } from './helpers/idp-server.js';
 import { sharedKey } from './helpers/keys.js';
 import { signToken, TEST_AUDIENCE } from './helpers/tokens.js';
+import { rejection } from './helpers/outcome.js';
 
 const KEY = sharedKey('d1');
 const LIMITS: DiscoveryOptions = { document: 'openid-configuration', allowHttpLoopback: true, timeoutMs: 2_000, maxBytes: 64 * 1024, retryAfterMs: 5_000 };
@@ -28,10 +29,6 @@ function verifierFor(options: Partial<VerifyTokenOptions> = {}) {
 
 function tokenFor(issuer = idp.issuer): string {
   return signToken(KEY, { iss: issuer });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.unreachable('expected a rejection'), (err: unknown) => err);
 }
 
 async function expectOutage(promise: Promise<unknown>, message?: RegExp): Promise<KeySourceError> {

@@ -5,6 +5,7 @@ import { createApp } from './helpers/app.js';
 import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
 import { sharedKey } from './helpers/keys.js';
 import { NOW, signToken } from './helpers/tokens.js';
+import { rejection } from './helpers/outcome.js';
 
 const KEY_A = sharedKey('a1');
 const KEY_B = sharedKey('b1', 'ES256');
@@ -45,10 +46,6 @@ const totalHits = () => a.hits.total + b.hits.total + c.hits.total;
 
 async function get(token: string, guardOptions: VerifyTokenOptions = options()) {
   return request(createApp([verifyToken(guardOptions)])).get('/me').set('Authorization', `Bearer ${token}`);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.unreachable('expected a rejection'), (err: unknown) => err);
 }
 
 describe('several issuers in one middleware', () => {

@@ -5,6 +5,7 @@ import { FetchError } from '../lib/internal/fetch-json.js';
 import { createJWKSClient, type JWKSClientOptions } from '../lib/jwks-client.js';
 import { refusedUrl, startIdpServer, type Fault, type IdpServer } from './helpers/idp-server.js';
 import { makeKey, sharedKey } from './helpers/keys.js';
+import { rejection } from './helpers/outcome.js';
 
 const K1 = sharedKey('k1');
 const K2 = sharedKey('k2');
@@ -24,10 +25,6 @@ afterEach(async () => {
 
 function clientFor(options: Partial<JWKSClientOptions> = {}) {
   return createJWKSClient({ jwksUri: idp.jwksUri, allowHttpLoopback: true, ...options });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(() => expect.unreachable('expected a rejection'), (err: unknown) => err);
 }
 
 async function expectKeyNotFound(promise: Promise<unknown>): Promise<void> {

@@ -16,6 +16,7 @@ import { startIntrospectionServer, type IntrospectionServer } from './helpers/in
 import { sharedKey } from './helpers/keys.js';
 import { startRedisServer, type RedisServer } from './helpers/redis-server.js';
 import { NOW, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
+import { reasonOf } from './helpers/outcome.js';
 
 const KEY = sharedKey('k1');
 const OTHER_ISSUER = 'https://other-issuer.test';
@@ -57,13 +58,6 @@ function token(claims: Record<string, unknown> = {}): { jwt: string; jti: string
   counter += 1;
   const jti = `jti-${counter}`;
   return { jwt: signToken(KEY, { jti, sub: `user-${counter}`, ...claims }), jti };
-}
-
-function reasonOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (err: { reason: string }) => err.reason,
-  );
 }
 
 describe('createRevocationList without a store', () => {

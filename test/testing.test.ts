@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, createVerifier, decodeJWT, verifyToken, type AuthError, type VerifyTokenOptions } from '../lib/index.js';
+import { ConfigError, createVerifier, decodeJWT, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import {
   BAD_TOKEN_KINDS,
   BAD_TOKEN_REASONS,
@@ -13,6 +13,7 @@ import {
   type TestIssuer,
 } from '../lib/testing/index.js';
 import { createApp } from './helpers/app.js';
+import { rejection } from './helpers/outcome.js';
 
 const root = join(__dirname, '..');
 const nowSec = (): number => Math.floor(Date.now() / 1000);
@@ -24,10 +25,6 @@ function verifierFor(issuer: TestIssuer, options: Partial<VerifyTokenOptions> = 
 // JSON read back from the kit's endpoints, shape-checked by each assertion.
 async function getJSON(url: string, init?: RequestInit): Promise<any> {
   return (await fetch(url, init)).json();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AuthError> {
-  return promise.then(() => expect.unreachable('the token was accepted'), (err: AuthError) => err);
 }
 
 function basic(clientId: string, clientSecret: string): string {

@@ -8,6 +8,7 @@ import { createApp } from './helpers/app.js';
 import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
 import { sharedKey } from './helpers/keys.js';
 import { NOW, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
+import { reasonOf } from './helpers/outcome.js';
 
 const KEY = sharedKey('k1');
 const NEXT_KEY = sharedKey('k2');
@@ -29,13 +30,6 @@ function verifier(options: Partial<VerifyTokenOptions> = {}) {
 /** Counts the RSA checks: every call of jsonwebtoken.verify is one. */
 function countSignatureChecks() {
   return vi.spyOn(jwt, 'verify');
-}
-
-function reasonOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'accepted',
-    (err: { reason: string }) => err.reason,
-  );
 }
 
 describe('verified-token cache', () => {
