@@ -1,5 +1,5 @@
 import { InvalidTokenError } from './errors.js';
-import { decodeBase64url, isCanonicalBase64url } from './internal/base64url.js';
+import { endsCanonically, isCanonicalBase64url } from './internal/base64url.js';
 import { isPlainObject, parseJSONSafely } from './internal/safe-json.js';
 import type { DecodedJWT, JWTHeader, JWTPayload } from './types.js';
 
@@ -32,31 +32,55 @@ export function decodeJWT<Payload extends object = JWTPayload>(token: string, op
   return options.complete === true ? decoded : decoded.payload;
 }
 
+/** Where the two dots of a compact JWS are, or what makes a string not one. */
+export type CompactJWSSplit = { readonly first: number; readonly second: number } | { readonly problem: 'malformed' | 'token_too_large'; readonly message: string };
+
+// One pass over the whole token for the alphabet and the three segments (the signature may be
+// empty); `describeProblem` says which rule failed only for a token that fails.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * The checks of a strict compact JWS that need no decoding: length, exactly three segments,
+ * header and payload non-empty, every segment canonical base64url. Shared by `decodeCompactJWS`
+ * and the single-decode miss path, so both refuse exactly the same strings. Throws nothing.
+ */
+export function splitCompactJWS(token: string, maxLength: number): CompactJWSSplit {
+  if (token.length > maxLength) return { problem: 'token_too_large', message: `Token is longer than ${maxLength} characters` };
+  if (COMPACT_JWS.test(token)) {
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    if (endsCanonically(token, 0, first) && endsCanonically(token, first + 1, second) && endsCanonically(token, second + 1, token.length)) {
+      return { first, second };
+    }
+  }
+  return describeProblem(token);
+}
+
+/** Which rule of `splitCompactJWS` a token breaks, segment by segment, for a precise message. */
+function describeProblem(token: string): CompactJWSSplit & { problem: 'malformed' } {
+  const segments = token.split('.');
+  if (segments.length !== 3) return { problem: 'malformed', message: 'Token is not a compact JWS of three segments' };
+  const [header, payload, signature] = segments as [string, string, string];
+  if (header === '' || !isCanonicalBase64url(header)) return { problem: 'malformed', message: 'Token header is not canonical base64url' };
+  if (payload === '' || !isCanonicalBase64url(payload)) return { problem: 'malformed', message: 'Token payload is not canonical base64url' };
+  if (!isCanonicalBase64url(signature)) return { problem: 'malformed', message: 'Token signature is not canonical base64url' };
+  return { problem: 'malformed', message: 'Token is not a compact JWS' };
+}
+
 /** The shared step behind `decodeJWT` and the verifier: split, decode, shape-check. */
 export function decodeCompactJWS<Payload extends object = JWTPayload>(token: unknown, maxLength: number): DecodedJWT<Payload> {
   if (typeof token !== 'string') throw new InvalidTokenError('malformed', 'Token is not a string');
-  if (token.length > maxLength) {
-    throw new InvalidTokenError('token_too_large', `Token is longer than ${maxLength} characters`);
-  }
-  const first = token.indexOf('.');
-  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
-  if (second === -1 || token.indexOf('.', second + 1) !== -1) {
-    throw new InvalidTokenError('malformed', 'Token is not a compact JWS of three segments');
-  }
-  const header = decodeSegmentObject(token.slice(0, first), 'header');
+  const split = splitCompactJWS(token, maxLength);
+  if ('problem' in split) throw new InvalidTokenError(split.problem, split.message);
+  const header = decodeSegmentObject(token.slice(0, split.first), 'header');
   if (typeof header.alg !== 'string') throw new InvalidTokenError('malformed', 'Token header has no string "alg"');
-  const payload = decodeSegmentObject(token.slice(first + 1, second), 'payload');
-  const signature = token.slice(second + 1);
-  if (!isCanonicalBase64url(signature)) {
-    throw new InvalidTokenError('malformed', 'Token signature is not canonical base64url');
-  }
-  return { header: header as JWTHeader, payload: payload as Payload, signature };
+  const payload = decodeSegmentObject(token.slice(split.first + 1, split.second), 'payload');
+  return { header: header as JWTHeader, payload: payload as Payload, signature: token.slice(split.second + 1) };
 }
 
+/** Decodes a segment `splitCompactJWS` has already found canonical. */
 function decodeSegmentObject(segment: string, part: 'header' | 'payload'): Record<string, unknown> {
-  const bytes = segment === '' ? undefined : decodeBase64url(segment);
-  if (bytes === undefined) throw new InvalidTokenError('malformed', `Token ${part} is not canonical base64url`);
-  const value = parseJSONSafely(bytes);
+  const value = parseJSONSafely(Buffer.from(segment, 'base64url'));
   if (!isPlainObject(value)) throw new InvalidTokenError('malformed', `Token ${part} is not a UTF-8 JSON object`);
   return value;
 }

@@ -28,8 +28,8 @@ export class KeySet {
   readonly fetchedAtMs: number;
   readonly #entries: readonly Entry[];
   readonly #members: ReadonlySet<VerificationKey>;
-  /** Non-empty answers of `candidates`, by alg and kid: bounded by the keys in the set, never by what tokens name. */
-  readonly #found = new Map<string, readonly VerificationKey[]>();
+  /** Non-empty answers of `candidates`, by alg then kid (`undefined` for none): bounded by the keys in the set, never by what tokens name. */
+  readonly #found = new Map<string, Map<string | undefined, readonly VerificationKey[]>>();
 
   private constructor(entries: readonly Entry[], fetchedAtMs: number) {
     this.#entries = entries;
@@ -82,13 +82,17 @@ export class KeySet {
    * Several keys under one `kid` are all returned, so the verifier can try each.
    */
   candidates(kid: string | undefined, alg: string): readonly VerificationKey[] {
-    const memoKey = kid === undefined ? alg : `${alg} ${kid}`;
-    const known = this.#found.get(memoKey);
+    // Two lookups rather than one on `${alg} ${kid}`: no string is built per request.
+    const known = this.#found.get(alg)?.get(kid);
     if (known !== undefined) return known;
     const fitting = this.#entries.filter((entry) => keyFitsAlg(entry.family, entry.key.alg, alg));
     const found = kid === undefined ? (fitting.length === 1 ? [fitting[0]!.key] : []) : fitting.filter((entry) => entry.key.kid === kid).map((entry) => entry.key);
     // Only non-empty answers are kept: a kid can only produce one by naming a key of this set.
-    if (found.length > 0) this.#found.set(memoKey, Object.freeze(found));
+    if (found.length > 0) {
+      let byKid = this.#found.get(alg);
+      if (byKid === undefined) this.#found.set(alg, (byKid = new Map()));
+      byKid.set(kid, Object.freeze(found));
+    }
     return found;
   }
 }

@@ -32,15 +32,29 @@ export function verifyToken(options: VerifyTokenOptions): RequestHandler {
       else next();
       return;
     }
-    verifier.verify(token).then(
-      (result: AuthResult) => {
-        req.auth = result;
-        setRequestRealm(req, realm);
-        next();
-      },
+    let outcome: AuthResult | Promise<AuthResult>;
+    try {
+      outcome = verifier.check(token);
+    } catch (err) {
+      fail(next, err as AuthError);
+      return;
+    }
+    if (!(outcome instanceof Promise)) {
+      // Answered without I/O (a cache hit, or a key set in memory): no promise hop before the route.
+      proceed(req, next, outcome);
+      return;
+    }
+    outcome.then(
+      (result: AuthResult) => proceed(req, next, result),
       // Two-argument then: an error thrown by a later handler never re-enters here.
       (err: AuthError) => fail(next, err),
     );
+  }
+
+  function proceed(req: Request, next: NextFunction, result: AuthResult): void {
+    req.auth = result;
+    setRequestRealm(req, realm);
+    next();
   }
 
   return function verifyTokenMiddleware(req: Request, _res: Response, next: NextFunction): void {

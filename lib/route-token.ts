@@ -31,11 +31,20 @@ export function routeToken<Entry extends { readonly policy: ResolvedIssuer }>(
     if (opaqueIssuer === undefined || (err as InvalidTokenError).reason === 'token_too_large') throw err;
     return { kind: 'opaque' };
   }
-  const { iss } = decoded.payload;
+  const entry = issuerEntryOf(decoded.payload, entries);
+  return entry.policy.tokenFormat === 'opaque' ? { kind: 'opaque' } : { kind: 'jwt', decoded, entry };
+}
+
+/**
+ * The configured issuer a token's (unverified) `iss` names.
+ * @throws InvalidTokenError `claim_missing` without `iss`, `issuer_mismatch` for an issuer not configured
+ */
+export function issuerEntryOf<Entry>(payload: JWTPayload, entries: ReadonlyMap<string, Entry>): Entry {
+  const { iss } = payload;
   const entry = typeof iss === 'string' ? entries.get(iss) : undefined;
   if (entry === undefined) {
     if (iss === undefined) throw new InvalidTokenError('claim_missing', 'Token has no "iss" claim');
     throw new InvalidTokenError('issuer_mismatch', 'Token issuer is not one this API trusts');
   }
-  return entry.policy.tokenFormat === 'opaque' ? { kind: 'opaque' } : { kind: 'jwt', decoded, entry };
+  return entry;
 }

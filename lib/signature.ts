@@ -30,8 +30,13 @@ export function verifySignature(token: string, key: KeyObject, alg: string): voi
   try {
     jwt.verify(token, key, verifyOptionsFor(alg));
   } catch (err) {
-    throw new InvalidTokenError('signature_invalid', 'Token signature is invalid', { cause: err });
+    throw signatureInvalid(err);
   }
+}
+
+/** The error of a signature that does not verify, with jsonwebtoken's error as `cause`. */
+export function signatureInvalid(cause: unknown): InvalidTokenError {
+  return new InvalidTokenError('signature_invalid', 'Token signature is invalid', { cause });
 }
 
 /**

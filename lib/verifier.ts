@@ -7,7 +7,8 @@ import type { VerificationKey } from './jwks-client.js';
 import { createOpaqueVerifier } from './opaque-verifier.js';
 import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
 import { createKeyResolver, type KeyResolver } from './resolve-key.js';
-import { routeToken } from './route-token.js';
+import { createSingleDecodePath } from './decode-once.js';
+import { issuerEntryOf, routeToken } from './route-token.js';
 import { verifyWithCandidates } from './signature.js';
 import { createTokenCache } from './token-cache.js';
 import type { AuthResult, DecodedJWT } from './types.js';
@@ -22,6 +23,15 @@ export interface Verifier {
   verify(token: string): Promise<AuthResult>;
   /** Runs discovery and loads every issuer's key set (and opaque-token endpoint) now; rejects with `KeySourceError` if it cannot. */
   ready(): Promise<void>;
+}
+
+/** What `verifyToken` runs: a `Verifier` whose outcome is synchronous when no I/O is needed. */
+export interface CheckingVerifier extends Verifier {
+  /**
+   * The outcome of a token, synchronous for a cache hit or a new token whose key set is cached.
+   * @throws AuthError (already reported to `onRejected`)
+   */
+  check(token: string): AuthResult | Promise<AuthResult>;
 }
 
 interface IssuerEntry {
@@ -42,11 +52,12 @@ type Seen = Pick<DecodedJWT, 'header' | 'payload'> | Pick<AuthResult, 'header' |
  * const { payload } = await verifier.verify(token);
  */
 export function createVerifier(options: VerifyTokenOptions): Verifier {
-  return buildVerifier(resolveOptions('createVerifier', options));
+  const { verify, ready } = buildVerifier(resolveOptions('createVerifier', options));
+  return { verify, ready };
 }
 
 /** Builds a verifier from options already resolved (so `verifyToken`'s messages name `verifyToken`). */
-export function buildVerifier(options: ResolvedOptions): Verifier {
+export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
   const entries = new Map<string, IssuerEntry>();
   for (const policy of options.issuers) {
     // An issuer that takes every token remotely has no key set to load.
@@ -58,6 +69,13 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
   const cache = createTokenCache<VerificationKey>(options.tokenCacheEntries);
   const { onVerified, onRejected } = options.hooks;
   const { revocations } = options;
+
+  // One JWT issuer (the common case): a new token is decoded once, by jsonwebtoken (decode-once.ts).
+  // With several, a token's `iss` must be read before its key can be chosen, so all take the strict path.
+  const [onlyEntry] = entries.size === 1 ? entries.values() : [];
+  const decodeOnce = onlyEntry !== undefined && onlyEntry.policy.tokenFormat !== 'opaque'
+    ? createSingleDecodePath(onlyEntry.policy, onlyEntry.keys, options.maxTokenLength)
+    : undefined;
 
   function accept(result: AuthResult, cached: boolean): AuthResult {
     if (onVerified) callHook(onVerified, { source: result.source, cached, ...auditClaims(result.header, result.payload) });
@@ -77,57 +95,83 @@ export function buildVerifier(options: ResolvedOptions): Verifier {
     return error;
   }
 
-  /** A promise of the outcome; a late failure (revocation check before the first load) still goes through `reject`. */
-  function settle(outcome: AuthResult | Promise<AuthResult>, seen: Seen): Promise<AuthResult> {
-    if (!(outcome instanceof Promise)) return Promise.resolve(outcome);
+  /** A late failure (revocation check before the first load, key fetch) still goes through `reject`. */
+  function settle(outcome: AuthResult | Promise<AuthResult>, seen: Seen): AuthResult | Promise<AuthResult> {
+    if (!(outcome instanceof Promise)) return outcome;
     return outcome.then(undefined, (err: unknown) => {
       throw reject(err, seen);
     });
   }
 
-  function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[]): AuthResult | Promise<AuthResult> {
-    const key = verifyWithCandidates(token, decoded.header.alg, candidates);
-    checkClaims(decoded.payload, entry.policy, Math.floor(Date.now() / 1000));
+  /** The claim checks of a token whose signature `key` verified; the result enters the cache. */
+  function acceptSigned(token: string, decoded: DecodedJWT, entry: IssuerEntry, key: VerificationKey, nowSec: number): AuthResult | Promise<AuthResult> {
+    checkClaims(decoded.payload, entry.policy, nowSec);
     const result: AuthResult = deepFreeze({ token, header: decoded.header, payload: decoded.payload, source: 'jwt' as const });
     cache.set(token, { result, key, policy: entry.policy, isKeyCurrent: entry.isKeyCurrent });
     return admit(result, false, entry.policy.issuer);
   }
 
-  function verify(token: string): Promise<AuthResult> {
+  function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[], nowSec: number): AuthResult | Promise<AuthResult> {
+    return acceptSigned(token, decoded, entry, verifyWithCandidates(token, decoded.header.alg, candidates), nowSec);
+  }
+
+  function checkOpaque(token: string): Promise<AuthResult> {
+    return opaque!
+      .verify(token)
+      .then(({ result, cached }) => admit(result, cached, typeof result.payload.iss === 'string' ? result.payload.iss : opaquePolicy!.issuer))
+      .then(undefined, (err: unknown) => {
+        throw reject(err, undefined);
+      });
+  }
+
+  /**
+   * The outcome of a token: synchronous whenever no I/O is needed (a cache hit, or a new token
+   * with its key set cached), so `verifyToken` can call `next()` without a promise hop.
+   * @throws AuthError, already reported to `onRejected`
+   */
+  function check(token: string): AuthResult | Promise<AuthResult> {
     let seen: Seen;
     try {
-      const hit = cache.get(token, Math.floor(Date.now() / 1000));
+      const nowSec = Math.floor(Date.now() / 1000);
+      const hit = cache.get(token, nowSec);
       if (hit !== undefined) {
-        if (revocations === undefined) return Promise.resolve(accept(hit, true));
         seen = hit;
-        return settle(admit(hit, true, hit.payload.iss as string), seen);
+        return revocations === undefined ? accept(hit, true) : settle(admit(hit, true, hit.payload.iss as string), seen);
+      }
+      const once = decodeOnce?.(token);
+      if (once !== undefined && once.failure === undefined) {
+        seen = once.decoded;
+        // The same `iss` check, with the same reasons, as routing on the strict path.
+        issuerEntryOf(once.decoded.payload, entries);
+        return settle(acceptSigned(token, once.decoded, onlyEntry!, once.key, nowSec), seen);
       }
       const route = routeToken(token, entries, opaquePolicy, options.maxTokenLength);
-      if (route.kind === 'opaque') {
-        return opaque!
-          .verify(token)
-          .then(({ result, cached }) => admit(result, cached, typeof result.payload.iss === 'string' ? result.payload.iss : opaquePolicy!.issuer))
-          .then(undefined, (err: unknown) => {
-            throw reject(err, undefined);
-          });
-      }
+      if (route.kind === 'opaque') return checkOpaque(token);
       const { decoded, entry } = route;
       seen = decoded;
       checkHeader(decoded.header, entry.policy);
+      // The single-decode path already checked this signature with the one key the strict path would pick.
+      if (once !== undefined) throw once.failure;
       const { kid, alg } = decoded.header;
       // The common case is answered synchronously from the cached key set: no promise hop before RSA.
       const cachedKeys = entry.keys.peekKeys(kid, alg);
-      if (cachedKeys !== undefined) return settle(finish(token, decoded, entry, cachedKeys), decoded);
-      return entry.keys.getKeys(kid, alg).then((keys) => finish(token, decoded, entry, keys)).catch((err: unknown) => {
-        throw reject(err, decoded);
-      });
+      if (cachedKeys !== undefined) return settle(finish(token, decoded, entry, cachedKeys, nowSec), decoded);
+      return settle(entry.keys.getKeys(kid, alg).then((keys) => finish(token, decoded, entry, keys, Math.floor(Date.now() / 1000))), decoded);
     } catch (err) {
-      return Promise.reject(reject(err, seen));
+      throw reject(err, seen);
     }
   }
 
   return {
-    verify,
+    check,
+    verify(token) {
+      try {
+        const outcome = check(token);
+        return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+      } catch (err) {
+        return Promise.reject(err as AuthError);
+      }
+    },
     async ready() {
       await Promise.all([...[...entries.values()].map((entry) => entry.keys.ready()), opaque?.ready()]);
     },

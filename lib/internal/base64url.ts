@@ -6,18 +6,22 @@ const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
  * has exactly one accepted encoding. Checked without decoding anything.
  */
 export function isCanonicalBase64url(segment: string): boolean {
-  const remainder = segment.length % 4;
-  if (remainder === 1 || !BASE64URL_ALPHABET.test(segment)) return false;
+  return BASE64URL_ALPHABET.test(segment) && endsCanonically(segment, 0, segment.length);
+}
+
+/**
+ * The part of `isCanonicalBase64url` that is not about the alphabet, for `text[start, end)`
+ * already known to hold only base64url characters: a length that encodes whole bytes, and no
+ * non-zero trailing bits. Reads no more than the last character.
+ */
+export function endsCanonically(text: string, start: number, end: number): boolean {
+  const remainder = (end - start) % 4;
+  if (remainder === 1) return false;
   if (remainder === 0) return true;
   // The last character carries 6 bits of which only 2 (remainder 2) or 4 (remainder 3) are data;
   // the rest must be zero, or "AB" and "AC" would both decode to the same byte.
   const unusedBits = remainder === 2 ? 0b1111 : 0b11;
-  return (sextet(segment.charCodeAt(segment.length - 1)) & unusedBits) === 0;
-}
-
-/** Decodes strict base64url; `undefined` for anything `isCanonicalBase64url` refuses. */
-export function decodeBase64url(segment: string): Buffer | undefined {
-  return isCanonicalBase64url(segment) ? Buffer.from(segment, 'base64url') : undefined;
+  return (sextet(text.charCodeAt(end - 1)) & unusedBits) === 0;
 }
 
 /** The 6-bit value of a base64url character already known to be in the alphabet. */

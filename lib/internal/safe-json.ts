@@ -1,5 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-const POLLUTING_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** True for a member name `parseJSONSafely` drops: one that a later merge could turn into prototype pollution. */
+export function isPollutingKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype';
+}
 
 /** True for a non-null, non-array object. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -33,5 +36,5 @@ function mayHoldPollutingKey(text: string): boolean {
 }
 
 function dropPollutingKeys(key: string, value: unknown): unknown {
-  return POLLUTING_KEYS.has(key) ? undefined : value;
+  return isPollutingKey(key) ? undefined : value;
 }

@@ -1,0 +1,127 @@
+import jwt from 'jsonwebtoken';
+import { splitCompactJWS } from './decode.js';
+import type { InvalidTokenError } from './errors.js';
+import { checkHeader, type HeaderPolicy } from './header.js';
+import { isPlainObject, isPollutingKey } from './internal/safe-json.js';
+import type { VerificationKey } from './key-set.js';
+import type { KeyResolver } from './resolve-key.js';
+import { signatureInvalid } from './signature.js';
+import type { DecodedJWT, JWTHeader, JWTPayload } from './types.js';
+
+/**
+ * What the single-decode path concluded:
+ * - `{ decoded, key }`: the signature verified with `key`, and `decoded` is exactly what the
+ *   strict decoder would have produced (the claims are still to be checked);
+ * - `{ failure }` (`signature_invalid`): its header passed and its one key refused the signature; the caller
+ *   still owes the checks the strict path makes before the signature (decoding, `iss`), which
+ *   take precedence, but no second signature check;
+ * - `undefined`: anything else — the caller takes the strict path, which gives the precise answer.
+ */
+export type SingleDecodeOutcome =
+  | { readonly decoded: DecodedJWT; readonly key: VerificationKey; readonly failure?: undefined }
+  | { readonly failure: InvalidTokenError }
+  | undefined;
+
+/**
+ * The miss path of the common case with one decode instead of two. `jsonwebtoken.verify` always
+ * decodes the token itself; decoding it strictly beforehand as well cost about a tenth of a
+ * verification. So here jsonwebtoken decodes, and bearer-guard checks that its result is what the
+ * strict decoder (`decodeCompactJWS`) would have produced: the same string checks first
+ * (`splitCompactJWS`), then a walk over the decoded header and payload. Whatever could decode
+ * differently — a member the strict decoder drops, a header that is not ASCII (jws reads it as
+ * Latin-1), a U+FFFD in the payload (jws replaces bad UTF-8 with it), a non-object — and whatever
+ * needs more than one synchronous key (cold key set, duplicate kids) goes to the strict path.
+ *
+ * The key is still chosen by bearer-guard before jsonwebtoken checks the signature: the header
+ * passes `checkHeader` and the cached key set gives exactly one candidate, synchronously.
+ */
+export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResolver, 'peekKeys'>, maxTokenLength: number): (token: string) => SingleDecodeOutcome {
+  // Made once: jsonwebtoken copies its options per call but this object never changes.
+  const options = Object.freeze({
+    complete: true as const,
+    algorithms: [...policy.algorithms] as jwt.Algorithm[],
+    // exp, nbf, iat, iss and aud are owned by claims.ts, with precise reasons.
+    ignoreExpiration: true,
+    ignoreNotBefore: true,
+  });
+
+  // What the two callbacks below found for the token being verified. jsonwebtoken calls them
+  // before `jwt.verify` returns (the key is handed over synchronously), and nothing in them can
+  // start another verification, so one pair of variables and callbacks serves every call
+  // without allocating closures per request.
+  let key: VerificationKey | undefined;
+  let outcome: SingleDecodeOutcome;
+
+  const getKey: jwt.GetPublicKeyOrSecret = (header, done) => {
+    key = keyFor(header);
+    done(key === undefined ? NOT_HERE : null, key?.key);
+  };
+
+  const onVerified: jwt.VerifyCallback = (err, complete) => {
+    if (key === undefined) return;
+    if (err !== null) {
+      // The one error raised by the signature check itself; any other takes the strict path.
+      if (err.message === 'invalid signature') outcome = { failure: signatureInvalid(err) };
+      return;
+    }
+    const { header, payload, signature } = complete as unknown as jwt.Jwt;
+    if (isPlainObject(payload) && decodesAlike(payload, hasUnsafePayloadText)) {
+      outcome = { decoded: { header: header as JWTHeader, payload: payload as JWTPayload, signature }, key };
+    }
+  };
+
+  return function verifyDecodingOnce(token) {
+    if ('problem' in splitCompactJWS(token, maxTokenLength)) return undefined;
+    key = undefined;
+    outcome = undefined;
+    try {
+      jwt.verify(token, getKey, options, onVerified);
+    } catch {
+      // jsonwebtoken reads claims off a payload it never checked is an object: a signed `null`
+      // payload makes it throw. The strict path refuses such a token with its precise reason.
+      outcome = undefined;
+    }
+    const found = outcome;
+    key = undefined;
+    outcome = undefined;
+    return found;
+  };
+
+  /** The one key to check the signature with, or `undefined` when the strict path must decide. */
+  function keyFor(header: unknown): VerificationKey | undefined {
+    if (!isPlainObject(header) || typeof header.alg !== 'string' || !decodesAlike(header, hasNonASCII)) return undefined;
+    try {
+      checkHeader(header as JWTHeader, policy);
+    } catch {
+      return undefined; // the strict path reports it, in its own order of checks
+    }
+    const candidates = keys.peekKeys(header.kid as string | undefined, header.alg);
+    return candidates?.length === 1 ? candidates[0] : undefined;
+  }
+}
+
+/** Handed to jsonwebtoken's key callback to stop it before the signature check. */
+const NOT_HERE = new Error('bearer-guard: strict path');
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function hasNonASCII(text: string): boolean {
+  return NON_ASCII.test(text);
+}
+
+function hasUnsafePayloadText(text: string): boolean {
+  return text.includes('\uFFFD');
+}
+
+/**
+ * True when no member name is one the strict decoder drops and no string (name or value, at any
+ * depth) is one that `suspect` says jws may have decoded differently from strict UTF-8.
+ */
+function decodesAlike(value: unknown, suspect: (text: string) => boolean): boolean {
+  if (typeof value === 'string') return !suspect(value);
+  if (typeof value !== 'object' || value === null) return true;
+  for (const name of Object.keys(value)) {
+    if (isPollutingKey(name) || suspect(name) || !decodesAlike((value as Record<string, unknown>)[name], suspect)) return false;
+  }
+  return true;
+}
