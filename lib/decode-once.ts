@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { splitCompactJWS } from './decode.js';
+import { canonicalSegmentEnds } from './decode.js';
 import type { InvalidTokenError } from './errors.js';
 import { checkHeader, type HeaderPolicy } from './header.js';
 import { isPlainObject, isPollutingKey } from './internal/safe-json.js';
@@ -27,7 +27,8 @@ export type SingleDecodeOutcome =
  * decodes the token itself; decoding it strictly beforehand as well cost about a tenth of a
  * verification. So here jsonwebtoken decodes, and bearer-guard checks that its result is what the
  * strict decoder (`decodeCompactJWS`) would have produced: the same string checks first
- * (`splitCompactJWS`), then a walk over the decoded header and payload. Whatever could decode
+ * (`splitCompactJWS`: jws scans the alphabet, `canonicalSegmentEnds` the rest), then a walk
+ * over the decoded header and payload. Whatever could decode
  * differently — a member the strict decoder drops, a header that is not ASCII (jws reads it as
  * Latin-1), a U+FFFD in the payload (jws replaces bad UTF-8 with it), a non-object — and whatever
  * needs more than one synchronous key (cold key set, duplicate kids) goes to the strict path.
@@ -71,7 +72,10 @@ export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResol
   };
 
   return function verifyDecodingOnce(token) {
-    if ('problem' in splitCompactJWS(token, maxTokenLength)) return undefined;
+    // The alphabet is jws's to check (it refuses the token otherwise: the strict path then
+    // answers); the canonical ends are not, so they are checked here. test/decode-once.test.ts
+    // pins both.
+    if (token.length > maxTokenLength || canonicalSegmentEnds(token) === undefined) return undefined;
     key = undefined;
     outcome = undefined;
     try {
@@ -120,7 +124,8 @@ function hasUnsafePayloadText(text: string): boolean {
 function decodesAlike(value: unknown, suspect: (text: string) => boolean): boolean {
   if (typeof value === 'string') return !suspect(value);
   if (typeof value !== 'object' || value === null) return true;
-  for (const name of Object.keys(value)) {
+  // for…in, not Object.keys(): no array per object. JSON.parse makes own enumerable members only.
+  for (const name in value) {
     if (isPollutingKey(name) || suspect(name) || !decodesAlike((value as Record<string, unknown>)[name], suspect)) return false;
   }
   return true;

@@ -105,11 +105,12 @@ function readQueryToken(req: TokenRequest, allowed: boolean): string | undefined
 }
 
 function readBodyToken(req: TokenRequest, allowed: boolean): string | undefined {
+  // §2.2: only a form-encoded body of a method whose body has defined semantics. Any other
+  // `access_token` field (a JSON body, say) is application data, not a credential. Checked
+  // before `req.body` is read: most requests stop here, at two own properties.
+  if (req.method === 'GET' || req.method === 'HEAD' || !isFormEncoded(req.headers['content-type'])) return undefined;
   const body = req.body;
   if (typeof body !== 'object' || body === null || !Object.hasOwn(body, PARAM)) return undefined;
-  // §2.2: only a form-encoded body of a method whose body has defined semantics. Any other
-  // `access_token` field (a JSON body, say) is application data, not a credential.
-  if (req.method === 'GET' || req.method === 'HEAD' || !isFormEncoded(req.headers['content-type'])) return undefined;
   if (!allowed) {
     throw new InvalidRequestError('transport_not_allowed', 'Bearer tokens are not accepted in the request body');
   }

@@ -99,4 +99,31 @@ describe('single-decode miss path', () => {
       await twins.close();
     }
   });
+
+  it('refuses every segment written outside canonical base64url, signed or not (jws checks the alphabet, we the ends)', async () => {
+    const v = await verifier();
+    const std = (text: string) => Buffer.from(text).toString('base64').replace(/=+$/, '');
+    // An issuer signing standard base64 text: the signature is genuine, the encoding is not.
+    const claims = JSON.stringify({ ...defaultClaims(), note: '>>>???' });
+    const stdInput = `${std(HEADER)}.${std(claims)}`;
+    expect(stdInput).toMatch(/[+/]/);
+    const stdSigned = `${stdInput}.${sign('sha256', Buffer.from(stdInput), KEY.privateKey).toString('base64url')}`;
+    // A genuine token whose signature alone is re-encoded: standard alphabet, padding, other trailing bits.
+    let token = signToken(KEY);
+    for (let n = 0; !/[-_]/.test(token.split('.')[2]!); n += 1) token = signToken(KEY, { n });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const bytes = Buffer.from(signature, 'base64url');
+    // 256 bytes take 342 characters: the last one carries 2 bits of data and 4 that must be zero.
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const otherTail = signature.slice(0, -1) + ALPHABET[ALPHABET.indexOf(signature.at(-1)!) | 0b0001]!;
+    expect(Buffer.from(otherTail, 'base64url').equals(bytes)).toBe(true);
+    const variants = [
+      stdSigned,
+      `${header}.${payload}.${bytes.toString('base64').replace(/=+$/, '')}`,
+      `${header}.${payload}.${bytes.toString('base64url')}==`,
+      `${header}.${payload}.${otherTail}`,
+    ];
+    for (const variant of variants) expect(await reasonOf(v.verify(variant))).toBe('malformed');
+    expect(await reasonOf(v.verify(token))).toBe('accepted');
+  });
 });
