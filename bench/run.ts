@@ -45,9 +45,12 @@ const PLANS: Record<'full' | 'quick', Plan> = {
       { rounds: 30, samples: 300, contenders: HIT_GROUP },
       { rounds: 30, samples: 300, contenders: MISS_GROUP },
     ],
+    // Many short rounds rather than a few long ones: this machine's load changes within seconds,
+    // and compared neighbours measured closer together share more of it (8 × 1.5 s runs gave
+    // per-round ratios from 0.69 to 1.11 for one pair; their median moved with it).
     http: [
-      { express: 5, rounds: 8, durationSec: 1.5, warmupSec: 1, processes: 2, connections: 20 },
-      { express: 4, rounds: 4, durationSec: 1.5, warmupSec: 1, processes: 1, connections: 20 },
+      { express: 5, rounds: 16, durationSec: 0.75, warmupSec: 1, processes: 2, connections: 20 },
+      { express: 4, rounds: 8, durationSec: 0.75, warmupSec: 1, processes: 1, connections: 20 },
     ],
     edges: { contenders: JWKS_CONTENDERS, cooldownMs: undefined, floodRequests: 1000, stampedeRequests: 500, opaqueRequests: 1000, pollMs: 200, pollGraceMs: 10_000 },
     fleetTrials: 200,

@@ -12,9 +12,9 @@ import type { DecodedJWT, JWTHeader, JWTPayload } from './types.js';
  * What the single-decode path concluded:
  * - `{ decoded, key }`: the signature verified with `key`, and `decoded` is exactly what the
  *   strict decoder would have produced (the claims are still to be checked);
- * - `{ failure }` (`signature_invalid`): its header passed and its one key refused the signature; the caller
- *   still owes the checks the strict path makes before the signature (decoding, `iss`), which
- *   take precedence, but no second signature check;
+ * - `{ failure }` (`signature_invalid`): its header passed and its one key refused the
+ *   signature; the caller still owes the checks the strict path makes before the signature
+ *   (decoding, `iss`), which take precedence, but no second signature check;
  * - `undefined`: anything else — the caller takes the strict path, which gives the precise answer.
  */
 export type SingleDecodeOutcome =
@@ -26,12 +26,12 @@ export type SingleDecodeOutcome =
  * The miss path of the common case with one decode instead of two. `jsonwebtoken.verify` always
  * decodes the token itself; decoding it strictly beforehand as well cost about a tenth of a
  * verification. So here jsonwebtoken decodes, and bearer-guard checks that its result is what the
- * strict decoder (`decodeCompactJWS`) would have produced: the same string checks first
- * (`splitCompactJWS`: jws scans the alphabet, `canonicalSegmentEnds` the rest), then a walk
- * over the decoded header and payload. Whatever could decode
- * differently — a member the strict decoder drops, a header that is not ASCII (jws reads it as
- * Latin-1), a U+FFFD in the payload (jws replaces bad UTF-8 with it), a non-object — and whatever
- * needs more than one synchronous key (cold key set, duplicate kids) goes to the strict path.
+ * strict decoder (`decodeCompactJWS`) would have produced: the string checks of
+ * `splitCompactJWS` (jws scans the alphabet, `canonicalSegmentEnds` the rest), then a walk over
+ * the decoded header and payload. Whatever could decode differently — a member the strict
+ * decoder drops, a header that is not ASCII (jws reads it as Latin-1), a U+FFFD in the payload
+ * (jws replaces bad UTF-8 with it), a non-object — and whatever needs more than one synchronous
+ * key (cold key set, duplicate kids) goes to the strict path.
  *
  * The key is still chosen by bearer-guard before jsonwebtoken checks the signature: the header
  * passes `checkHeader` and the cached key set gives exactly one candidate, synchronously.
