@@ -48,7 +48,8 @@ export function buildIntrospectionRequest(token: string, client: IntrospectionCl
 export function parseIntrospectionResponse(response: FetchJSONResponse, retryAfterSec: number): JWTPayload {
   if (response.status === 401 || response.status === 403) {
     // The IdP refused *our* client credentials: the caller's token was never judged.
-    throw new KeySourceError(`Introspection endpoint refused this API's client credentials (HTTP ${response.status})`, retryAfterSec);
+    const failure = statusFailure('Introspection endpoint', response, retryAfterSec);
+    throw new KeySourceError(`Introspection endpoint refused this API's client credentials (HTTP ${response.status})`, failure.retryAfterSec, { cause: failure.cause });
   }
   if (response.status !== 200) throw statusFailure('Introspection endpoint', response, retryAfterSec);
   if (!isPlainObject(response.body)) {
@@ -91,6 +92,12 @@ export function statusFailure(label: string, response: FetchJSONResponse, retryA
   const asked = response.retryAfterSec === undefined ? {} : { retryAfterSec: response.retryAfterSec };
   const cause = new FetchError('status', `${label} answered HTTP ${response.status}`, { status: response.status, ...asked });
   return new KeySourceError(cause.message, honouredRetryWindowMs(cause, retryAfterSec * 1000) / 1000, { cause });
+}
+
+/** True for the outage of an introspection endpoint that refused this API's own client credentials. */
+export function refusedOurCredentials(failure: KeySourceError): boolean {
+  const { cause } = failure;
+  return cause instanceof FetchError && cause.kind === 'status' && (cause.status === 401 || cause.status === 403);
 }
 
 /** The message of a fetch failure (which never holds secrets), or a generic one. */

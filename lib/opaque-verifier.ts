@@ -4,7 +4,7 @@ import { deepFreeze } from './internal/deep-freeze.js';
 import { KeySourceError } from './errors.js';
 import { FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
-import { introspect, type EndpointLimits } from './introspection.js';
+import { introspect, refusedOurCredentials, type EndpointLimits } from './introspection.js';
 import { createOpaqueCache } from './opaque-cache.js';
 import type { ResolvedOpaqueOptions } from './opaque-options.js';
 import type { ResolvedIssuer } from './options.js';
@@ -25,7 +25,7 @@ export interface OpaqueVerifier {
 /** How long a 503 from a failing introspection or userinfo endpoint asks the client to wait, in s. */
 const RETRY_AFTER_SEC = 5;
 
-/** After a call that ran into its deadline, how long the endpoint is not asked again, in ms. */
+/** After a call that ran into its deadline or a refusal of our credentials, how long the endpoint is not asked again, in ms. */
 const HOLD_OFF_MS = RETRY_AFTER_SEC * 1000;
 
 /** Margin over the endpoint's deadline for which one instance holds the fleet-wide look-up of a token. */
@@ -117,13 +117,15 @@ function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 
 /**
  * How long to leave the endpoint alone after a failure, in ms. A new token has no stale answer
  * to fall back on (a key set has), so a fast failure — refused, reset, 5xx, a bad body — holds
- * nothing back: the next request tries again, and a blip costs no more than itself. Two failures
- * do: a call that ran into its deadline (asking again would cost each caller the whole deadline
- * and the IdP another stalled connection), and an answer with `Retry-After` (honoured up to 5 min).
+ * nothing back: the next request tries again, and a blip costs no more than itself. Three
+ * failures do: a call that ran into its deadline (asking again would cost each caller the whole
+ * deadline and the IdP another stalled connection), our own client credentials refused (asking
+ * with them on every request is what gets a client locked out by IdPs that count bad secrets),
+ * and an answer with `Retry-After` (honoured up to 5 min).
  */
 function holdOffAfter(failure: KeySourceError): number {
-  if (failure.cause instanceof FetchError && failure.cause.kind === 'timeout') return HOLD_OFF_MS;
-  return honouredRetryWindowMs(failure.cause, 0);
+  const timedOut = failure.cause instanceof FetchError && failure.cause.kind === 'timeout';
+  return honouredRetryWindowMs(failure.cause, timedOut || refusedOurCredentials(failure) ? HOLD_OFF_MS : 0);
 }
 
 function untilExpiry(payload: JWTPayload, nowMs: number): number {
