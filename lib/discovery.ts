@@ -6,12 +6,24 @@ import { checkFetchURL } from './internal/url-policy.js';
 /** Which metadata document to read: OIDC Discovery 1.0 §4 or RFC 8414 §3. */
 export type MetadataDocument = 'openid-configuration' | 'oauth-authorization-server';
 
+/** The metadata members bearer-guard can do without: only the opaque-token path calls them. */
+export type OptionalEndpoint = 'introspection_endpoint' | 'userinfo_endpoint';
+
 /** The members of an issuer's metadata that bearer-guard uses. */
 export interface IssuerMetadata {
   readonly issuer: string;
   readonly jwks_uri: string;
+  /** `undefined` when the document leaves it out or names one the URL policy refuses (see `unusable`). */
   readonly introspection_endpoint: string | undefined;
+  /** `undefined` when the document leaves it out or names one the URL policy refuses (see `unusable`). */
   readonly userinfo_endpoint: string | undefined;
+  /**
+   * Optional endpoints the document names but the URL policy refuses (not https:, credentials,
+   * a fragment, not a string…), each with the policy's message. Such an endpoint is never
+   * fetched, and it fails only the opaque-token path that needs it, not the whole discovery:
+   * an API that verifies JWTs locally keeps working. Empty when every named endpoint is usable.
+   */
+  readonly unusable: Readonly<Partial<Record<OptionalEndpoint, string>>>;
 }
 
 /** How to fetch metadata: the same hardening as the JWKS fetch. */
@@ -85,20 +97,28 @@ async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise
   if (document.issuer !== issuer) {
     throw new KeySourceError(`Issuer metadata at ${url.origin}${url.pathname} names another issuer`, retryAfterSec);
   }
+  let jwksUri: string;
+  try {
+    jwksUri = checkFetchURL('Issuer metadata `jwks_uri`', document.jwks_uri, options.allowHttpLoopback).href;
+  } catch (err) {
+    throw new KeySourceError((err as Error).message, retryAfterSec, { cause: err });
+  }
+  const unusable: Partial<Record<OptionalEndpoint, string>> = {};
+  const optional = (member: OptionalEndpoint): string | undefined => {
+    const value = document[member];
+    if (value === undefined) return undefined;
+    try {
+      return checkFetchURL(`Issuer metadata \`${member}\``, value, options.allowHttpLoopback).href;
+    } catch (err) {
+      unusable[member] = (err as Error).message;
+      return undefined;
+    }
+  };
   return Object.freeze({
     issuer,
-    jwks_uri: endpoint(document, 'jwks_uri', options, true) as string,
-    introspection_endpoint: endpoint(document, 'introspection_endpoint', options, false),
-    userinfo_endpoint: endpoint(document, 'userinfo_endpoint', options, false),
+    jwks_uri: jwksUri,
+    introspection_endpoint: optional('introspection_endpoint'),
+    userinfo_endpoint: optional('userinfo_endpoint'),
+    unusable: Object.freeze(unusable),
   });
-}
-
-function endpoint(document: Record<string, unknown>, member: string, options: DiscoveryOptions, required: boolean): string | undefined {
-  const value = document[member];
-  if (value === undefined && !required) return undefined;
-  try {
-    return checkFetchURL(`Issuer metadata \`${member}\``, value, options.allowHttpLoopback).href;
-  } catch (err) {
-    throw new KeySourceError((err as Error).message, options.retryAfterMs / 1000, { cause: err });
-  }
 }

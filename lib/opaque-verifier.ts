@@ -45,11 +45,15 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
   async function endpoint(): Promise<string> {
     if (opaque.endpoint !== undefined) return opaque.endpoint.href;
     const metadata = await discoverIssuer(policy.issuer, discoveryOptionsOf(policy, allowHttpLoopback));
-    const found = source === 'introspection' ? metadata.introspection_endpoint : metadata.userinfo_endpoint;
-    if (found === undefined) {
-      throw new KeySourceError(`Issuer metadata has no ${source}_endpoint; configure \`${source}.endpoint\``, RETRY_AFTER_SEC);
+    const member = source === 'introspection' ? 'introspection_endpoint' : 'userinfo_endpoint';
+    const found = metadata[member];
+    if (found !== undefined) return found;
+    // Refused by the URL policy at discovery, so never fetched: say why rather than "has none".
+    const unusable = metadata.unusable[member];
+    if (unusable !== undefined) {
+      throw new KeySourceError(`${unusable}, so it is not called; configure \`${source}.endpoint\``, RETRY_AFTER_SEC);
     }
-    return found;
+    throw new KeySourceError(`Issuer metadata has no ${member}; configure \`${source}.endpoint\``, RETRY_AFTER_SEC);
   }
 
   /** Calls the endpoint, unless a recent failure holds it off: then a 503 whose Retry-After counts down. */

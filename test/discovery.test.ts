@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { discoverIssuer, metadataURL, type DiscoveryOptions } from '../lib/discovery.js';
+import { discoverIssuer, metadataURL, type DiscoveryOptions, type OptionalEndpoint } from '../lib/discovery.js';
 import { ConfigError, createVerifier, KeySourceError, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import { createApp } from './helpers/app.js';
 import { startIdpServer, type Fault, type IdpServer } from './helpers/idp-server.js';
@@ -59,7 +59,25 @@ describe('discoverIssuer', () => {
       jwks_uri: idp.jwksUri,
       introspection_endpoint: `${idp.url}/introspect`,
       userinfo_endpoint: `${idp.url}/userinfo`,
+      unusable: {},
     });
+  });
+
+  it.each<[string, OptionalEndpoint, unknown, string]>([
+    ['introspection_endpoint over http off loopback', 'introspection_endpoint', 'http://idp.example/introspect', 'must use https: (plain http: is allowed only for loopback hosts with `allowHttpLoopback: true`)'],
+    ['introspection_endpoint that is not a string', 'introspection_endpoint', 42, 'must be a non-empty URL string'],
+    ['userinfo_endpoint with credentials', 'userinfo_endpoint', 'https://user:pw@idp.example/userinfo', 'must not contain credentials'],
+  ])('records an %s as unusable, with why, instead of failing discovery', async (_label, member, value, why) => {
+    idp.setMetadata({ [member]: value });
+    const metadata = await discoverIssuer(idp.issuer, LIMITS);
+    expect(metadata).toMatchObject({ jwks_uri: idp.jwksUri, [member]: undefined });
+    expect(metadata.unusable).toEqual({ [member]: `Issuer metadata \`${member}\` ${why}` });
+    expect(Object.isFrozen(metadata.unusable)).toBe(true);
+  });
+
+  it('still rejects a bad jwks_uri when an optional endpoint is bad too', async () => {
+    idp.setMetadata({ jwks_uri: 'http://idp.example/jwks', introspection_endpoint: 42 });
+    await expectOutage(discoverIssuer(idp.issuer, LIMITS), /^Issuer metadata `jwks_uri` must use https:/);
   });
 
   it('reads the RFC 8414 document from the path-inserted location', async () => {
@@ -149,6 +167,25 @@ describe('discovery through the verifier', () => {
     idp.setMetadata({ jwks_uri: 'http://idp.example/jwks' });
     await expectOutage(verifierFor().verify(tokenFor()), /`jwks_uri` must use https:/);
     expect(idp.hits.jwks).toBe(0);
+  });
+
+  it.each([
+    ['over http off loopback', 'http://idp.example/introspect'],
+    ['that is not a string', { url: 'https://idp.example/introspect' }],
+  ])('answers 200 for a JWT when the metadata names an introspection_endpoint %s', async (_label, value) => {
+    idp.setMetadata({ introspection_endpoint: value });
+    const app = createApp([verifyToken({ issuer: idp.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true })]);
+    const res = await request(app).get('/me').set('Authorization', `Bearer ${tokenFor()}`);
+    expect(res.status).toBe(200);
+    expect(idp.hits).toMatchObject({ discovery: 1, jwks: 1 });
+  });
+
+  it('answers 200 for a JWT when opaque tokens are introspected and the introspection_endpoint is refused', async () => {
+    idp.setMetadata({ introspection_endpoint: 'http://idp.example/introspect' });
+    const guard = verifyToken({ issuer: idp.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, introspection: { clientId: 'api', clientSecret: 's3cret' } });
+    const res = await request(createApp([guard])).get('/me').set('Authorization', `Bearer ${tokenFor()}`);
+    expect(res.status).toBe(200);
+    expect(res.body.source).toBe('jwt');
   });
 
   it('bounds the metadata fetch by the `jwks.timeout` deadline', async () => {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createVerifier, requireScopes, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import { buildIntrospectionRequest } from '../lib/introspection.js';
 import { createApp } from './helpers/app.js';
@@ -237,6 +237,60 @@ describe('which path a token takes', () => {
     }
   });
 
+  describe('when discovery names an introspection_endpoint the URL policy refuses', () => {
+    let meta: IdpServer;
+    beforeEach(async () => {
+      meta = await startIdpServer({ keys: [KEY] });
+    });
+    afterEach(async () => {
+      await meta.close();
+    });
+
+    const byDiscovery = () => createVerifier({ issuer: meta.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, introspection: { clientId: 'api', clientSecret: SECRET } });
+
+    it.each<[string, () => unknown, string]>([
+      ['over http off loopback', () => 'http://idp.example/introspect', 'must use https: (plain http: is allowed only for loopback hosts with `allowHttpLoopback: true`)'],
+      ['that is not a string', () => ['https://idp.example/introspect'], 'must be a non-empty URL string'],
+      ['with credentials, on the loopback endpoint', () => idp.introspectionEndpoint.replace('http://', `http://api:${SECRET}@`), 'must not contain credentials'],
+      ['with a fragment, on the loopback endpoint', () => `${idp.introspectionEndpoint}#x`, 'must not contain a fragment'],
+    ])('answers an opaque token 503 naming the member and why, and never calls one %s', async (_label, value, why) => {
+      meta.setMetadata({ introspection_endpoint: value() });
+      const token = activeFor(opaqueToken(), { iss: meta.issuer });
+      const before = idp.requests.length;
+      const result = await outcome(byDiscovery().verify(token));
+      expect(result).toEqual({
+        status: 503,
+        reason: 'key_source_unavailable',
+        message: `Issuer metadata \`introspection_endpoint\` ${why}, so it is not called; configure \`introspection.endpoint\``,
+      });
+      expect((result as { message: string }).message).not.toContain(SECRET);
+      expect((result as { message: string }).message).not.toContain(token);
+      expect(idp.requests.length).toBe(before);
+    });
+
+    it('still verifies JWTs with the discovered keys', async () => {
+      meta.setMetadata({ introspection_endpoint: 'http://idp.example/introspect' });
+      const v = byDiscovery();
+      expect(await outcome(v.verify(signToken(KEY, { iss: meta.issuer })))).toBe('accepted');
+      expect(await outcome(v.verify(opaqueToken()))).toMatchObject({ status: 503 });
+      expect(meta.hits).toMatchObject({ discovery: 1, jwks: 1 });
+    });
+  });
+
+  it('answers 503 with the old message when discovery finds no introspection_endpoint', async () => {
+    const meta = await startIdpServer({ keys: [KEY] });
+    try {
+      const v = createVerifier({ issuer: meta.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, introspection: { clientId: 'api', clientSecret: SECRET } });
+      expect(await outcome(v.verify(opaqueToken()))).toEqual({
+        status: 503,
+        reason: 'key_source_unavailable',
+        message: 'Issuer metadata has no introspection_endpoint; configure `introspection.endpoint`',
+      });
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('lets requireScopes read the scope of an introspected token', async () => {
     const guard = verifyToken({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: jwks.jwksUri, allowHttpLoopback: true, introspection: { clientId: 'api', clientSecret: SECRET, endpoint: idp.introspectionEndpoint } });
     const token = activeFor(opaqueToken(), { scope: 'read' });
@@ -269,6 +323,22 @@ describe('OIDC userinfo', () => {
       const result = await outcome(v.verify(opaqueToken()));
       expect(result).toMatchObject({ status: 503 });
       expect((result as { message: string }).message).toContain('no userinfo_endpoint');
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('answers 503 naming the reason when discovery finds a userinfo_endpoint the URL policy refuses', async () => {
+    const meta = await startIdpServer({ keys: [KEY] });
+    try {
+      meta.setMetadata({ userinfo_endpoint: idp.userinfoEndpoint.replace('http://', 'http://u:p@') });
+      const before = idp.requests.length;
+      const v = createVerifier({ issuer: meta.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, userinfo: true });
+      expect(await outcome(v.verify(opaqueToken()))).toMatchObject({
+        status: 503,
+        message: 'Issuer metadata `userinfo_endpoint` must not contain credentials, so it is not called; configure `userinfo.endpoint`',
+      });
+      expect(idp.requests.length).toBe(before);
     } finally {
       await meta.close();
     }
