@@ -12,14 +12,23 @@ export type { VerificationKey } from './key-set.js';
 export interface JWKSClient {
   /** The JWKS URL, normalised. */
   readonly jwksUri: string;
-  /** Synchronous, no I/O: the candidate keys for a token header from a fresh cached set; `undefined` when the caller must await getKeys (cold, expired, or kid not in the set). */
+  /**
+   * Synchronous, never waits: the candidate keys for a token header from the cached set, fresh or
+   * stale (see getKeys; a stale answer starts the background refresh); `undefined` when the caller
+   * must await getKeys (cold, expired past `cacheMaxAgeFallback`, or kid not in the set).
+   */
   peekKeys(kid: string | undefined, alg: string): readonly VerificationKey[] | undefined;
-  /** Candidates for the header, fetching when needed; never empty. Throws InvalidTokenError('key_not_found', …) or KeySourceError (503 with retryAfterSec). */
+  /**
+   * Candidates for the header, fetching when needed; never empty. A set past `cacheMaxAge` that
+   * holds the kid answers at once while one refresh runs without the caller (stale-while-revalidate);
+   * a kid it lacks waits for the refetch. Throws InvalidTokenError('key_not_found', …) or KeySourceError (503 with retryAfterSec).
+   */
   getKeys(kid: string | undefined, alg: string): Promise<readonly VerificationKey[]>;
   /**
    * True while this exact VerificationKey object is in the current set (the verified-token cache uses it: an entry dies when its key leaves the set).
-   * An expired set counts only while it is being served through an outage: otherwise a busy
-   * token cache would keep trusting a key without the set ever being refreshed.
+   * An expired set counts only while it is being served: with its refresh in flight, or within the
+   * retry window of that refresh's failure. Otherwise a busy token cache would keep trusting a key
+   * without the set ever being refreshed: its entries die, and the first token verified again starts the refresh.
    */
   hasKey(key: VerificationKey): boolean;
   /** Loads the set now (warm-up / readiness); rejects with KeySourceError when it cannot. Resolves while a stale set is served through an outage. */
@@ -32,8 +41,10 @@ const clients = new Map<string, JWKSClient>();
  * The key source for one JWKS URL, built on jwks-rsa's `JwksClient` (which filters `use`,
  * imports with jose and drops private keys) behind bearer-guard's hardened fetch and key policy.
  * The whole set is cached for `cacheMaxAge`; an unknown `kid` refetches at most once per
- * `cooldown`; fetches are single-flight; through an outage the last good set is served for
- * `cacheMaxAgeFallback` more. No timers: refreshes happen lazily, on demand.
+ * `cooldown`; fetches are single-flight. Past `cacheMaxAge` the last good set is served for
+ * `cacheMaxAgeFallback` more (stale-while-revalidate, as RFC 5861 §3 does for HTTP caches): a
+ * known `kid` is answered at once while one refresh runs in the background, and through an outage
+ * that refresh is retried once per `cooldown`. No timers: refreshes happen lazily, on demand.
  * With a `store`, each fetched set is shared with the fleet, and a failed fetch falls back to the
  * fleet's newer set (an instance starting during an outage then has keys), within the same bounds.
  * Equal options (same URL) return the same client, so every middleware of a process shares it.
@@ -98,7 +109,7 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
    */
   async function tryRefresh(nowMs: number, forUnknownKid: boolean): Promise<KeySet | undefined> {
     if (inflight === undefined) {
-      if (lastFailure !== undefined && nowMs - failedAtMs < retryWindowMs()) return undefined;
+      if (holdingOff(nowMs)) return undefined;
       if (forUnknownKid && nowMs - kidRefetchAtMs < options.cooldown) return undefined;
       if (forUnknownKid) kidRefetchAtMs = nowMs;
     }
@@ -109,12 +120,36 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
     return set !== undefined && nowMs - set.fetchedAtMs < options.cacheMaxAge ? set : undefined;
   }
 
-  /** The set getKeys would answer from without fetching: fresh, or stale while the endpoint fails. */
-  function usableSet(nowMs: number): KeySet | undefined {
+  /** The set when it is past `cacheMaxAge` but within `cacheMaxAgeFallback` of it: served, but only while refreshed. */
+  function staleSet(nowMs: number): KeySet | undefined {
     if (set === undefined) return undefined;
     const ageMs = nowMs - set.fetchedAtMs;
-    if (ageMs < options.cacheMaxAge) return set;
-    return lastFailure !== undefined && ageMs < options.cacheMaxAge + options.cacheMaxAgeFallback ? set : undefined;
+    return ageMs >= options.cacheMaxAge && ageMs < options.cacheMaxAge + options.cacheMaxAgeFallback ? set : undefined;
+  }
+
+  /** True while the last failure holds fetches off. */
+  function holdingOff(nowMs: number): boolean {
+    return lastFailure !== undefined && nowMs - failedAtMs < retryWindowMs();
+  }
+
+  /**
+   * The candidates a request gets without waiting: from the fresh set, or from a stale one, which
+   * then starts one refresh the request does not await (single-flight, held off after a failure;
+   * not an unknown-kid refetch, so the kid cooldown neither limits nor is used up by it).
+   */
+  function cachedCandidates(kid: string | undefined, alg: string, nowMs: number): readonly VerificationKey[] | undefined {
+    const fresh = freshSet(nowMs)?.candidates(kid, alg);
+    if (fresh !== undefined && fresh.length > 0) return fresh;
+    const stale = staleSet(nowMs)?.candidates(kid, alg);
+    if (stale === undefined || stale.length === 0) return undefined;
+    // Not awaited, and its failure is already recorded by refresh(): nothing may reject unhandled.
+    if (inflight === undefined && !holdingOff(nowMs)) refresh().catch(() => undefined);
+    return stale;
+  }
+
+  /** The set a request falls back on when no fetch was allowed or it failed: fresh, or stale while the endpoint fails. */
+  function usableSet(nowMs: number): KeySet | undefined {
+    return freshSet(nowMs) ?? (lastFailure === undefined ? undefined : staleSet(nowMs));
   }
 
   /** How long after a failure nothing is fetched: the cooldown, or longer when the IdP asked (429/503 Retry-After). */
@@ -137,22 +172,22 @@ function newJWKSClient(options: ResolvedJWKSClientOptions): JWKSClient {
 
   return Object.freeze({
     jwksUri,
-    peekKeys(kid: string | undefined, alg: string) {
-      const found = freshSet(Date.now())?.candidates(kid, alg);
-      return found !== undefined && found.length > 0 ? found : undefined;
-    },
+    peekKeys: (kid: string | undefined, alg: string) => cachedCandidates(kid, alg, Date.now()),
     async getKeys(kid: string | undefined, alg: string) {
       const nowMs = Date.now();
-      const fresh = freshSet(nowMs);
-      const found = fresh?.candidates(kid, alg);
-      if (found !== undefined && found.length > 0) return found;
-      const loaded = await tryRefresh(nowMs, fresh !== undefined);
+      const found = cachedCandidates(kid, alg, nowMs);
+      if (found !== undefined) return found;
+      const loaded = await tryRefresh(nowMs, freshSet(nowMs) !== undefined);
       if (loaded === undefined) return answerFromCache(kid, alg, Date.now());
       const candidates = loaded.candidates(kid, alg);
       if (candidates.length === 0) throw keyNotFound(kid);
       return candidates;
     },
-    hasKey: (key: VerificationKey) => usableSet(Date.now())?.has(key) ?? false,
+    hasKey(key: VerificationKey) {
+      const nowMs = Date.now();
+      if (freshSet(nowMs)?.has(key) === true) return true;
+      return (inflight !== undefined || holdingOff(nowMs)) && staleSet(nowMs)?.has(key) === true;
+    },
     async ready() {
       const nowMs = Date.now();
       if (freshSet(nowMs) !== undefined) return;

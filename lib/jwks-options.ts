@@ -11,9 +11,10 @@ export interface JWKSClientOptions {
   /** How long a fetched key set is fresh, in ms. Default 600 000 (10 min). */
   cacheMaxAge?: number;
   /**
-   * How long past `cacheMaxAge` the last good set is still served while the endpoint fails, in
-   * ms: stale keys are used while `now - lastFetchedAt < cacheMaxAge + cacheMaxAgeFallback`.
-   * `0` never serves a stale set. Default 3 600 000 (1 h).
+   * How long past `cacheMaxAge` the last good set is still served, in ms, while it is refreshed
+   * in the background or the endpoint fails: stale keys are used while
+   * `now - lastFetchedAt < cacheMaxAge + cacheMaxAgeFallback`. `0` never serves a stale set.
+   * Default 3 600 000 (1 h).
    */
   cacheMaxAgeFallback?: number;
   /**

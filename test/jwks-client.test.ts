@@ -1,5 +1,5 @@
 import { KeyObject } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, InvalidTokenError, KeySourceError } from '../lib/errors.js';
 import { FetchError } from '../lib/internal/fetch-json.js';
 import { createJWKSClient, type JWKSClientOptions } from '../lib/jwks-client.js';
@@ -41,6 +41,11 @@ async function expectOutage(promise: Promise<unknown>): Promise<KeySourceError> 
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the endpoint has seen `count` JWKS requests (a background refresh is not awaited by the lookup that started it). */
+async function jwksHits(count: number): Promise<void> {
+  await vi.waitFor(() => expect(idp.hits.jwks).toBe(count), { timeout: 2_000, interval: 5 });
+}
 
 describe('createJWKSClient options', () => {
   it.each([
@@ -130,7 +135,7 @@ describe('createJWKSClient key lookup', () => {
     await keys.getKeys('k1', 'RS256');
     await sleep(150);
     await keys.getKeys('k1', 'RS256');
-    expect(idp.hits.jwks).toBe(2);
+    await jwksHits(2);
   });
 
   it('fetches a rotated-in kid once and accepts it', async () => {
@@ -211,8 +216,23 @@ describe('createJWKSClient peekKeys', () => {
     expect(keys.peekKeys('k2', 'RS256')).toBeUndefined();
   });
 
-  it('returns undefined once the set is older than cacheMaxAge', async () => {
+  it('returns the candidates of a set older than cacheMaxAge, and refreshes it in the background', async () => {
     const keys = clientFor({ cacheMaxAge: 50 });
+    const fetched = await keys.getKeys('k1', 'RS256');
+    await sleep(80);
+    expect(keys.peekKeys('k1', 'RS256')).toBe(fetched);
+    await jwksHits(2);
+  });
+
+  it('returns undefined once the set is older than cacheMaxAge + cacheMaxAgeFallback', async () => {
+    const keys = clientFor({ cacheMaxAge: 50, cacheMaxAgeFallback: 50 });
+    await keys.ready();
+    await sleep(150);
+    expect(keys.peekKeys('k1', 'RS256')).toBeUndefined();
+  });
+
+  it('returns undefined once the set is older than cacheMaxAge with cacheMaxAgeFallback 0', async () => {
+    const keys = clientFor({ cacheMaxAge: 50, cacheMaxAgeFallback: 0 });
     await keys.ready();
     await sleep(80);
     expect(keys.peekKeys('k1', 'RS256')).toBeUndefined();
@@ -226,7 +246,7 @@ describe('createJWKSClient outages', () => {
     idp.setFault({ kind: 'status', status: 500 });
     await sleep(80);
     expect((await keys.getKeys('k1', 'RS256'))[0]?.kid).toBe('k1');
-    expect(idp.hits.jwks).toBe(2);
+    await jwksHits(2);
   });
 
   it('throws KeySourceError with a Retry-After when the endpoint is down and nothing is cached', async () => {
@@ -389,6 +409,8 @@ describe('createJWKSClient hasKey', () => {
     const keys = clientFor({ cacheMaxAge: 50 });
     const [before] = await keys.getKeys('k1', 'RS256');
     await sleep(80);
+    await keys.getKeys('k1', 'RS256'); // answered from the expired set, which it refreshes in the background
+    await keys.ready(); // joins that refresh
     const [after] = await keys.getKeys('k1', 'RS256');
     expect(idp.hits.jwks).toBe(2);
     expect(after).toBe(before);
@@ -409,12 +431,14 @@ describe('createJWKSClient hasKey', () => {
     const [old] = await keys.getKeys('k1', 'RS256');
     idp.setJWKS({ keys: [{ ...K2.jwk, kid: 'k1' }] });
     await sleep(80);
+    expect(await keys.getKeys('k1', 'RS256')).toEqual([old]); // from the expired set, refreshed in the background
+    await keys.ready(); // joins that refresh
     const [replacement] = await keys.getKeys('k1', 'RS256');
     expect(replacement?.key.equals(K2.publicKey)).toBe(true);
     expect(keys.hasKey(old!)).toBe(false);
   });
 
-  it('is false for an expired set until it is refreshed', async () => {
+  it('is false for an expired set that nothing is refreshing', async () => {
     const keys = clientFor({ cacheMaxAge: 50 });
     const [key] = await keys.getKeys('k1', 'RS256');
     await sleep(80);
