@@ -1,0 +1,151 @@
+import { InvalidTokenError, KeySourceError } from './errors.js';
+import type { JWKSClient } from './jwks-client.js';
+import type { ResolvedJWKSClientOptions } from './jwks-options.js';
+import type { KeySet, VerificationKey } from './key-set.js';
+import { honouredRetryWindowMs } from './internal/retry-window.js';
+import { createKeySetLoader } from './load-key-set.js';
+import { createSharedKeySet } from './shared-key-set.js';
+
+/**
+ * The caching behind one `JWKSClient` (see `createJWKSClient` for the behaviour): the last good
+ * set, the fetch in flight, the last failure and the unknown-kid cooldown, and the rules that
+ * decide from them whether a request is answered from memory, waits for a fetch, or gets a 503.
+ */
+export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSClient {
+  const jwksUri = options.jwksUri.href;
+  const loadKeySet = createKeySetLoader(options);
+  const fleet = options.store && createSharedKeySet(options.store, jwksUri, options.cacheMaxAge + options.cacheMaxAgeFallback, options.cacheMaxEntries);
+  let set: KeySet | undefined;
+  let inflight: Promise<KeySet> | undefined;
+  /** When the last refetch for an unknown `kid` started: those are limited to one per cooldown. */
+  let kidRefetchAtMs = -Infinity;
+  /** Why the last fetch failed, and when; `undefined` once one succeeds. */
+  let lastFailure: unknown;
+  let failedAtMs = -Infinity;
+
+  function refresh(): Promise<KeySet> {
+    if (inflight !== undefined) return inflight;
+    const run = loadKeySet(set).then(
+      (loaded) => {
+        set = loaded;
+        lastFailure = undefined;
+        fleet?.save(loaded);
+        return loaded;
+      },
+      async (err: unknown) => {
+        lastFailure = err;
+        failedAtMs = Date.now();
+        // A set another instance fetched later than ours is served under the same bounds as ours.
+        const shared = await fleet?.load(set);
+        if (shared !== undefined && (set === undefined || shared.fetchedAtMs > set.fetchedAtMs)) set = shared;
+        throw err;
+      },
+    );
+    const settle = (): void => {
+      inflight = undefined;
+    };
+    run.then(settle, settle);
+    inflight = run;
+    return run;
+  }
+
+  /**
+   * Fetches if allowed now, joining a fetch in flight; `undefined` when not allowed or failed.
+   * Within `cooldown` of a failure nothing is fetched (callers fail fast, the endpoint is spared),
+   * nor within `cooldown` of the last refetch for an unknown `kid` (forged kids cannot storm it).
+   */
+  async function tryRefresh(nowMs: number, forUnknownKid: boolean): Promise<KeySet | undefined> {
+    if (inflight === undefined) {
+      if (holdingOff(nowMs)) return undefined;
+      if (forUnknownKid && nowMs - kidRefetchAtMs < options.cooldown) return undefined;
+      if (forUnknownKid) kidRefetchAtMs = nowMs;
+    }
+    return refresh().catch(() => undefined);
+  }
+
+  function freshSet(nowMs: number): KeySet | undefined {
+    return set !== undefined && nowMs - set.fetchedAtMs < options.cacheMaxAge ? set : undefined;
+  }
+
+  /** The set when it is past `cacheMaxAge` but within `cacheMaxAgeFallback` of it: served, but only while refreshed. */
+  function staleSet(nowMs: number): KeySet | undefined {
+    if (set === undefined) return undefined;
+    const ageMs = nowMs - set.fetchedAtMs;
+    return ageMs >= options.cacheMaxAge && ageMs < options.cacheMaxAge + options.cacheMaxAgeFallback ? set : undefined;
+  }
+
+  /** True while the last failure holds fetches off. */
+  function holdingOff(nowMs: number): boolean {
+    return lastFailure !== undefined && nowMs - failedAtMs < retryWindowMs();
+  }
+
+  /**
+   * The candidates a request gets without waiting: from the fresh set, or from a stale one, which
+   * then starts one refresh the request does not await (single-flight, held off after a failure;
+   * not an unknown-kid refetch, so the kid cooldown neither limits nor is used up by it).
+   */
+  function cachedCandidates(kid: string | undefined, alg: string, nowMs: number): readonly VerificationKey[] | undefined {
+    const fresh = freshSet(nowMs)?.candidates(kid, alg);
+    if (fresh !== undefined && fresh.length > 0) return fresh;
+    const stale = staleSet(nowMs)?.candidates(kid, alg);
+    if (stale === undefined || stale.length === 0) return undefined;
+    // Not awaited, and its failure is already recorded by refresh(): nothing may reject unhandled.
+    if (inflight === undefined && !holdingOff(nowMs)) refresh().catch(() => undefined);
+    return stale;
+  }
+
+  /** The set a request falls back on when no fetch was allowed or it failed: fresh, or stale while the endpoint fails. */
+  function usableSet(nowMs: number): KeySet | undefined {
+    return freshSet(nowMs) ?? (lastFailure === undefined ? undefined : staleSet(nowMs));
+  }
+
+  /** How long after a failure nothing is fetched: the cooldown, or longer when the IdP asked (429/503 Retry-After). */
+  function retryWindowMs(): number {
+    return honouredRetryWindowMs(lastFailure, options.cooldown);
+  }
+
+  function outage(nowMs: number): KeySourceError {
+    const retryAfterSec = (failedAtMs + retryWindowMs() - nowMs) / 1000;
+    return new KeySourceError('Signing keys are unavailable: the JWKS endpoint failed and no cached key applies', retryAfterSec, { cause: lastFailure });
+  }
+
+  function answerFromCache(kid: string | undefined, alg: string, nowMs: number): readonly VerificationKey[] {
+    const usable = usableSet(nowMs);
+    const found = usable?.candidates(kid, alg) ?? [];
+    if (found.length > 0) return found;
+    if (usable !== undefined && lastFailure === undefined) throw keyNotFound(kid);
+    throw outage(nowMs);
+  }
+
+  return Object.freeze({
+    jwksUri,
+    peekKeys: (kid: string | undefined, alg: string) => cachedCandidates(kid, alg, Date.now()),
+    async getKeys(kid: string | undefined, alg: string) {
+      const nowMs = Date.now();
+      const found = cachedCandidates(kid, alg, nowMs);
+      if (found !== undefined) return found;
+      const loaded = await tryRefresh(nowMs, freshSet(nowMs) !== undefined);
+      if (loaded === undefined) return answerFromCache(kid, alg, Date.now());
+      const candidates = loaded.candidates(kid, alg);
+      if (candidates.length === 0) throw keyNotFound(kid);
+      return candidates;
+    },
+    hasKey(key: VerificationKey) {
+      const nowMs = Date.now();
+      if (freshSet(nowMs)?.has(key) === true) return true;
+      return (inflight !== undefined || holdingOff(nowMs)) && staleSet(nowMs)?.has(key) === true;
+    },
+    async ready() {
+      const nowMs = Date.now();
+      if (freshSet(nowMs) !== undefined) return;
+      const loaded = await tryRefresh(nowMs, false);
+      if (loaded === undefined && usableSet(Date.now()) === undefined) throw outage(Date.now());
+    },
+  });
+}
+
+function keyNotFound(kid: string | undefined): InvalidTokenError {
+  return kid === undefined
+    ? new InvalidTokenError('key_not_found', 'Token has no kid and the key set does not hold exactly one key for its alg')
+    : new InvalidTokenError('key_not_found', 'No key in the key set matches the token kid and alg');
+}
