@@ -31,6 +31,8 @@ export interface StoreSubscription {
  * Keys are logical (`introspection:…`); an implementation adds its own namespace. Every method
  * may reject: bearer-guard then falls back to per-process behaviour for that call. bearer-guard
  * itself abandons any call after `timeoutMs`, so a slow store costs at most that.
+ * An implementation may sign what it stores (`createRedisStore({ secret })`): a value that fails
+ * its check must then read as absent, never as an error.
  */
 export interface SharedStore {
   /** Longest one call may take, in ms; bearer-guard gives up on a call after this. */

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Agent, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRevocationList, verifyToken, type RevocationList, type VerifyTokenOptions } from '../lib/index.js';
+import type { RedisStoreOptions } from '../lib/redis/index.js';
 import { createApp } from './helpers/app.js';
 import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
 import { startIntrospectionServer, type IntrospectionServer } from './helpers/introspection-server.js';
@@ -40,11 +42,14 @@ afterAll(async () => {
 });
 afterEach(() => {
   idp.setFault(null);
+  introspection.fault(null);
 });
 
-async function startInstance(options: Partial<VerifyTokenOptions> & { shared?: boolean } = {}): Promise<Instance> {
-  const { shared = true, ...overrides } = options;
-  const { store, logger } = await redis.store();
+type InstanceOptions = Partial<VerifyTokenOptions> & { shared?: boolean; redis?: Partial<Omit<RedisStoreOptions, 'client'>> };
+
+async function startInstance(options: InstanceOptions = {}): Promise<Instance> {
+  const { shared = true, redis: storeOptions, ...overrides } = options;
+  const { store, logger } = await redis.store(storeOptions);
   const revocations = createRevocationList(shared ? { store } : {});
   const app = createApp([
     verifyToken({
@@ -270,5 +275,109 @@ describe('a fleet of three instances sharing Redis', () => {
     const again = jwt();
     await fleet[1].revocations.revokeToken({ jti: again.jti, exp: NOW + 300 });
     expect(await timeUntil([fleet[0], fleet[2]], again.token, 401)).toBeLessThan(1_000);
+  });
+});
+
+describe('a fleet whose store has a `secret`', () => {
+  const SIGNING = 'fleet-signing-secret-0123456789-abcdef';
+  const OLD_SIGNING = 'old-fleet-signing-secret-0123456789-ab';
+  const INTEGRITY_WARNING = /failed its integrity check/;
+  let prefixes = 0;
+  /** A namespace of its own per test: no earlier instance reads or writes these keys. */
+  const nextPrefix = () => `fleet-signed-${++prefixes}:`;
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+  /** What an attacker who can write to Redis plants: an `active` answer for a token the IdP never issued. */
+  async function forgeIntrospectionAnswer(prefix: string, token: string): Promise<void> {
+    const context = `introspection\n${new URL(introspection.introspectionEndpoint).href}\napi`;
+    const payload = { active: true, iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub: 'attacker', exp: NOW + 600 };
+    const raw = await redis.client();
+    await raw.set(`${prefix}introspection:${sha256(`${context}\n${token}`)}`, JSON.stringify({ active: true, payload, expiresAtMs: Date.now() + 60_000 }), { PX: 60_000 });
+  }
+
+  /** …or a key set holding the attacker's own public key, under the kid the IdP uses. */
+  async function forgeKeySet(prefix: string): Promise<void> {
+    const jwksUri = new URL(idp.jwksUri).href;
+    const raw = await redis.client();
+    await raw.set(`${prefix}jwks:${sha256(jwksUri)}`, JSON.stringify({ jwksUri, fetchedAtMs: Date.now(), keys: [FORGER.jwk] }), { PX: 60_000 });
+  }
+
+  const forgedToken = () => `fleet-forged-${++counter}-hinxbB9GcdmNyImNg3GGeJfsi2jBXO2Q`;
+
+  it('accepts a forged introspection answer planted in Redis when the store has no secret (the control)', async () => {
+    const prefix = nextPrefix();
+    const token = forgedToken();
+    await forgeIntrospectionAnswer(prefix, token);
+    const unsigned = await startInstance({ redis: { prefix } });
+    expect(await unsigned.status(token)).toBe(200);
+    expect(callsFor(token)).toBe(0);
+  });
+
+  it('asks the IdP instead of trusting a forged introspection answer, and logs it', async () => {
+    const prefix = nextPrefix();
+    const token = forgedToken();
+    await forgeIntrospectionAnswer(prefix, token);
+    const signed = await startInstance({ redis: { prefix, secret: SIGNING } });
+    expect(await signed.status(token)).toBe(401);
+    expect(callsFor(token)).toBe(1);
+    expect(signed.logger.warnings.filter((line) => INTEGRITY_WARNING.test(line))).toHaveLength(1);
+  });
+
+  it('answers 503, not 200, for a token with a forged introspection answer while the IdP is down', async () => {
+    const prefix = nextPrefix();
+    const token = forgedToken();
+    await forgeIntrospectionAnswer(prefix, token);
+    introspection.fault({ kind: 'json', status: 503, body: { error: 'temporarily_unavailable' } });
+    const signed = await startInstance({ redis: { prefix, secret: SIGNING } });
+    expect(await signed.status(token)).toBe(503);
+  });
+
+  it('lets a cold instance without a secret trust a forged key set while the JWKS endpoint is down (the control)', async () => {
+    const prefix = nextPrefix();
+    idp.setFault({ kind: 'status', status: 503 }, 'jwks');
+    await forgeKeySet(prefix);
+    const cold = await startInstance({ redis: { prefix } });
+    expect(await cold.status(signToken(FORGER, {}))).toBe(200);
+  });
+
+  it('answers 503 on a cold instance for a token signed by a key forged into the shared key set', async () => {
+    const prefix = nextPrefix();
+    idp.setFault({ kind: 'status', status: 503 }, 'jwks');
+    await forgeKeySet(prefix);
+    const cold = await startInstance({ redis: { prefix, secret: SIGNING } });
+    expect(await cold.status(signToken(FORGER, {}))).toBe(503);
+    expect(cold.logger.warnings.filter((line) => INTEGRITY_WARNING.test(line))).toHaveLength(1);
+  });
+
+  it('still lets a cold instance accept valid JWTs from the key set the fleet signed', async () => {
+    const prefix = nextPrefix();
+    const [a] = await startFleet(1, { redis: { prefix, secret: SIGNING } });
+    expect(await a.status(jwt().token)).toBe(200);
+    idp.setFault({ kind: 'status', status: 503 }, 'jwks');
+    const cold = await startInstance({ redis: { prefix, secret: SIGNING } });
+    expect(await cold.status(jwt().token)).toBe(200);
+    expect(await cold.status(signToken(FORGER, {}))).toBe(401);
+  });
+
+  it('reuses an answer signed with the old secret on an instance that lists it second, and not on one that dropped it', async () => {
+    const prefix = nextPrefix();
+    const token = opaqueToken();
+    const [before] = await startFleet(1, { redis: { prefix, secret: OLD_SIGNING } });
+    expect(await before.status(token)).toBe(200);
+    const rotating = await startInstance({ redis: { prefix, secret: [SIGNING, OLD_SIGNING] } });
+    expect(await rotating.status(token)).toBe(200);
+    expect(callsFor(token)).toBe(1);
+    const after = await startInstance({ redis: { prefix, secret: SIGNING } });
+    expect(await after.status(token)).toBe(200);
+    expect(callsFor(token)).toBe(2);
+  });
+
+  it('keeps a revocation made before the secret was set in force on an instance that has it', async () => {
+    const prefix = nextPrefix();
+    const [unsigned] = await startFleet(1, { redis: { prefix } });
+    const { token, jti } = jwt();
+    await unsigned.revocations.revokeToken({ jti, exp: NOW + 300, iss: TEST_ISSUER });
+    const signed = await startInstance({ redis: { prefix, secret: SIGNING } });
+    expect(await signed.status(token)).toBe(401);
   });
 });

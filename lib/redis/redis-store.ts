@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import { optionalNumber, rejectUnknownKeys } from '../internal/option-checks.js';
 import type { ExpiringMember, SharedStore, StoreLogger } from '../store.js';
 import { readMembers } from './reply.js';
+import { createSignedValues, resolveSecrets, type RedisStoreSecret } from './signed-values.js';
 import { createSubscriber } from './subscriber.js';
 
 /**
@@ -45,10 +46,23 @@ export interface RedisStoreOptions {
   timeout?: number;
   /** Where the once-per-outage warning goes; `false` for nowhere. Default `console`. */
   logger?: StoreLogger | false;
+  /**
+   * Signs what the fleet trusts, so that write access to Redis alone cannot make it accept a
+   * token: a string of ≥ 32 characters (e.g. `randomBytes(32).toString('base64url')`) or a
+   * Buffer/Uint8Array of ≥ 32 bytes, the same on every instance; or a list, to rotate (the
+   * first signs, any verifies). Every `set`/`setIfAbsent` value (introspection answers, key
+   * sets, the revocation version marker; locks too, though they carry no trusted data) gets an
+   * HMAC-SHA256 tag over its Redis key and value. A value that fails the check reads as absent
+   * (the instance asks the IdP itself), logged once per store. Without a secret, values are
+   * unsigned and a signed one reads as absent. Revocations (set members, pub/sub messages) are
+   * not signed: they only ever deny access, and whoever can write to Redis could delete them
+   * (un-revoke) even if they were. Default: none (unsigned).
+   */
+  secret?: RedisStoreSecret | readonly RedisStoreSecret[];
 }
 
 const DEFAULTS = { prefix: 'bearer-guard:', timeout: 250 } as const;
-const OPTION_NAMES = new Set(['client', 'prefix', 'timeout', 'logger']);
+const OPTION_NAMES = new Set(['client', 'prefix', 'timeout', 'logger', 'secret']);
 
 /**
  * A `SharedStore` on Redis, for `verifyToken({ store })` and `createRevocationList({ store })`:
@@ -75,6 +89,7 @@ export function createRedisStore(options: RedisStoreOptions): SharedStore {
   if (typeof prefix !== 'string') throw new ConfigError('createRedisStore: `prefix` must be a string');
   const timeoutMs = optionalNumber('createRedisStore: `timeout`', options.timeout, 1) ?? DEFAULTS.timeout;
   const logger = resolveLogger(options.logger);
+  const values = createSignedValues(resolveSecrets(options.secret), logger);
   const subscriber = createSubscriber(client, timeoutMs);
 
   async function send(args: string[]): Promise<unknown> {
@@ -93,13 +108,13 @@ export function createRedisStore(options: RedisStoreOptions): SharedStore {
     logger,
     async get(key: string) {
       const value = await send(['GET', prefix + key]);
-      return typeof value === 'string' ? value : undefined;
+      return typeof value === 'string' ? values.open(prefix + key, value) : undefined;
     },
     async set(key: string, value: string, ttlMs: number) {
-      await send(['SET', prefix + key, value, 'PX', String(ttlMs)]);
+      await send(['SET', prefix + key, values.seal(prefix + key, value), 'PX', String(ttlMs)]);
     },
     async setIfAbsent(key: string, value: string, ttlMs: number) {
-      return (await send(['SET', prefix + key, value, 'PX', String(ttlMs), 'NX'])) === 'OK';
+      return (await send(['SET', prefix + key, values.seal(prefix + key, value), 'PX', String(ttlMs), 'NX'])) === 'OK';
     },
     async delete(key: string) {
       await send(['DEL', prefix + key]);
