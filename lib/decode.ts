@@ -33,7 +33,7 @@ export function decodeJWT<Payload extends object = JWTPayload>(token: string, op
 }
 
 /** Where the two dots of a compact JWS are, or what makes a string not one. */
-export type CompactJWSSplit = { readonly first: number; readonly second: number } | { readonly problem: 'malformed' | 'token_too_large'; readonly message: string };
+type CompactJWSSplit = { readonly first: number; readonly second: number } | { readonly problem: 'malformed' | 'token_too_large'; readonly message: string };
 
 // One pass over the whole token for the alphabet and the three segments (the signature may be
 // empty); `describeProblem` says which rule failed only for a token that fails.
@@ -44,7 +44,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * header and payload non-empty, every segment canonical base64url. Shared by `decodeCompactJWS`
  * and the single-decode miss path, so both refuse exactly the same strings. Throws nothing.
  */
-export function splitCompactJWS(token: string, maxLength: number): CompactJWSSplit {
+function splitCompactJWS(token: string, maxLength: number): CompactJWSSplit {
   if (token.length > maxLength) return { problem: 'token_too_large', message: `Token is longer than ${maxLength} characters` };
   if (COMPACT_JWS.test(token)) {
     const ends = canonicalSegmentEnds(token);

@@ -334,3 +334,26 @@ describe('realm across middleware', () => {
     expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="insufficient_scope"/);
   });
 });
+
+describe('verifyToken without I/O', () => {
+  /** A request as Node hands it to Express, carrying one bearer token. */
+  function requestWith(token: string) {
+    const authorization = `Bearer ${token}`;
+    return { method: 'GET', url: '/me', originalUrl: '/me', headers: { host: '127.0.0.1', authorization }, rawHeaders: ['Host', '127.0.0.1', 'Authorization', authorization] };
+  }
+
+  it.each([['a new token with its key set cached', { tokenCache: false }], ['a reused token (cache hit)', {}]] as const)(
+    'calls next() before returning for %s, with req.auth set',
+    async (_label, options) => {
+      const middleware = guard(options);
+      const token = signToken(KEY);
+      // Loads the key set (and, with the cache on, the token): from then on no I/O is needed.
+      await new Promise<void>((resolve, reject) => middleware(requestWith(token) as never, {} as never, (err?: unknown) => (err ? reject(err) : resolve())));
+      const req = requestWith(token) as ReturnType<typeof requestWith> & { auth?: { payload: { sub?: unknown } } };
+      const next = vi.fn();
+      middleware(req as never, {} as never, next);
+      expect(next).toHaveBeenCalledExactlyOnceWith();
+      expect(req.auth?.payload.sub).toBe('user-1');
+    },
+  );
+});
