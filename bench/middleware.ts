@@ -22,6 +22,8 @@ export interface MiddlewarePlan {
 export interface MiddlewareResult {
   /** Median µs per call per round, by contender (those whose middleware runs outside Express). */
   readonly usPerCall: Partial<Record<HttpContender, number[]>>;
+  /** Bytes allocated on the JavaScript heap per call, by contender (what drives garbage collection). */
+  readonly bytesPerCall: Partial<Record<HttpContender, number>>;
   /** Contenders left out, with why. */
   readonly skipped: Partial<Record<HttpContender, string>>;
   readonly plan: MiddlewarePlan;
@@ -60,9 +62,11 @@ async function main(): Promise<void> {
       }
       for (const name of names) usPerCall[name]!.push(median(times.get(name)!));
     }
-    const result: MiddlewareResult = { usPerCall, skipped, plan };
+    const bytesPerCall: MiddlewareResult['bytesPerCall'] = {};
+    for (const name of names) bytesPerCall[name] = await allocatedPerCall(handlers.get(name)!, token);
+    const result: MiddlewareResult = { usPerCall, bytesPerCall, skipped, plan };
     if (process.send) process.send(result);
-    else process.stdout.write(`${JSON.stringify({ us: Object.fromEntries(names.map((n) => [n, median(usPerCall[n]!)])), skipped }, null, 1)}\n`);
+    else process.stdout.write(`${JSON.stringify({ us: Object.fromEntries(names.map((n) => [n, median(usPerCall[n]!)])), bytesPerCall, skipped }, null, 1)}\n`);
   } finally {
     await idp.close();
   }
@@ -94,6 +98,23 @@ function call(guards: readonly RequestHandler[], token: string): Promise<void> {
     };
     next();
   });
+}
+
+/**
+ * Heap bytes allocated per call: the median growth of the heap over short batches of warm calls.
+ * Few batches see a scavenge (it would shrink the growth) or a compilation (it would add to it), so
+ * the median is the allocation of the calls themselves. (No gc() first: it drops optimized code,
+ * and unoptimized code allocates more.)
+ */
+async function allocatedPerCall(guards: readonly RequestHandler[], token: string): Promise<number> {
+  const batch = 40;
+  const grown: number[] = [];
+  for (let attempt = 0; attempt < 21; attempt += 1) {
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < batch; i += 1) await call(guards, token);
+    grown.push((process.memoryUsage().heapUsed - before) / batch);
+  }
+  return median(grown);
 }
 
 /** Per contender: the median over rounds of µs per call; and ratios of the per-round values. */
