@@ -95,16 +95,16 @@ export function evaluateTargets(http5: HttpSummary, micro: MicroResult, edges: E
     return ` (in-process, CPU added: ${fixed(ratio)}×)`;
   };
   const counted = instructions?.skipped === undefined && instructions !== undefined ? summarizeInstructions(instructions.counts) : undefined;
-  const atLeast = (target: string, value: number, min: number): TargetRow => ({ target, wanted: `≥ ${min}`, measured: `${fixed(value)}×`, met: value >= min });
-  const atMost = (target: string, value: number, max: number): TargetRow => ({ target, wanted: `≤ ${max}`, measured: `${fixed(value)}×`, met: value <= max });
+  const atLeast = (target: string, value: number, min: number): TargetRow => ({ target, wanted: `≥ ${min}`, measured: `${nearBound(value, min)}×`, met: value >= min });
+  const atMost = (target: string, value: number, max: number): TargetRow => ({ target, wanted: `≤ ${max}`, measured: `${nearBound(value, max)}×`, met: value <= max });
   /** An HTTP row with its instruction-count figure beside it (a ratio of `work`, see bench/instructions.ts). */
   const steady = (row: TargetRow, value: number | undefined, meets: (v: number) => boolean): TargetRow =>
-    value === undefined || !Number.isFinite(value) ? row : { ...row, steady: { measured: `${fixed(value)}×`, met: meets(value) } };
+    value === undefined || !Number.isFinite(value) ? row : { ...row, steady: { measured: `${fixed(value, 3)}×`, met: meets(value) } };
   const throughput = (a: HttpContender, b: HttpContender): number | undefined => counted?.throughputRatio(a, b);
   const rows: TargetRow[] = [
     steady(atLeast('Reused token, defaults: req/s vs unprotected', http5.rows['bearer-guard'].reqPerSecRatio, 0.8), throughput('bearer-guard', 'unprotected'), (v) => v >= 0.8),
     steady(
-      { ...atLeast('Reused token, defaults: req/s vs fast-jwt with its cache', http5.ratio('bearer-guard', 'fast-jwt-cached'), 1.0), measured: `${fixed(http5.ratio('bearer-guard', 'fast-jwt-cached'))}×${inProcess('bearer-guard', 'fast-jwt-cached')}` },
+      { ...atLeast('Reused token, defaults: req/s vs fast-jwt with its cache', http5.ratio('bearer-guard', 'fast-jwt-cached'), 1.0), measured: `${nearBound(http5.ratio('bearer-guard', 'fast-jwt-cached'), 1.0)}×${inProcess('bearer-guard', 'fast-jwt-cached')}` },
       throughput('bearer-guard', 'fast-jwt-cached'),
       (v) => v >= 1.0,
     ),
@@ -114,7 +114,7 @@ export function evaluateTargets(http5: HttpSummary, micro: MicroResult, edges: E
     atLeast('Reused token, defaults: req/s vs express-jwt + jwks-rsa', http5.ratio('bearer-guard', 'express-jwt'), 2.6),
     steady(atLeast('Fresh token (`tokenCache: false`): req/s vs jsonwebtoken floor', http5.ratio('bearer-guard-nocache', 'jsonwebtoken-floor'), 0.95), throughput('bearer-guard-nocache', 'jsonwebtoken-floor'), (v) => v >= 0.95),
     steady(
-      { ...atMost('Fresh token: server CPU added per request vs the floor\'s', http5.addedCpuRatio('bearer-guard-nocache', 'jsonwebtoken-floor'), 1.1), measured: `${fixed(http5.addedCpuRatio('bearer-guard-nocache', 'jsonwebtoken-floor'))}×${inProcess('bearer-guard-nocache', 'jsonwebtoken-floor')}` },
+      { ...atMost('Fresh token: server CPU added per request vs the floor\'s', http5.addedCpuRatio('bearer-guard-nocache', 'jsonwebtoken-floor'), 1.1), measured: `${nearBound(http5.addedCpuRatio('bearer-guard-nocache', 'jsonwebtoken-floor'), 1.1)}×${inProcess('bearer-guard-nocache', 'jsonwebtoken-floor')}` },
       counted?.addedRatio('bearer-guard-nocache', 'jsonwebtoken-floor'),
       (v) => v <= 1.1,
     ),
@@ -150,6 +150,11 @@ export function evaluateTargets(http5: HttpSummary, micro: MicroResult, edges: E
     ? { target: `One opaque token × ${edges.opaque.requests}: introspection calls`, wanted: 'exactly 1', measured: `${edges.opaque.introspectionCalls} (${formatStatuses(edges.opaque.statuses)})`, met: edges.opaque.introspectionCalls === 1 && (edges.opaque.statuses['200'] ?? 0) === edges.opaque.requests }
     : { target: 'One opaque token × 1 000: introspection calls', wanted: 'exactly 1', measured: 'pending: introspection not in this build', met: undefined });
   return rows;
+}
+
+/** Two decimals, or three when two would print the bound itself (a "1.00×" that missed ≥ 1). */
+function nearBound(value: number, bound: number): string {
+  return fixed(value) === fixed(bound) ? fixed(value, 3) : fixed(value);
 }
 
 /** Targets met by the wall-clock figures, and with each row judged on its steady figure where it has one. */
