@@ -1,8 +1,8 @@
 /**
  * Server instructions per request, counted by valgrind's callgrind: the steady counterpart of the
  * HTTP stage's `process.cpuUsage()` figures. An instruction count does not depend on what else the
- * machine runs: two processes of the same server agree within 0.1 % here, where their CPU time per
- * request differed by up to 20 %. So a difference of a few percent can be told from noise.
+ * machine runs: repeated counts of one server agreed within 2.5 % here (0.5 % within a run), where
+ * its CPU time per request moved by up to 20 % within one run.
  *
  * Each contender's bench/server.ts runs under callgrind in a process of its own, with V8's
  * `--single-threaded` (compiler and GC work on the main thread, whatever valgrind's scheduling).
