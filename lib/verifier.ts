@@ -1,6 +1,5 @@
-import { auditClaims, callHook, rejectedEvent } from './audit.js';
 import { checkClaims } from './claims.js';
-import { InvalidTokenError, isAuthError, type AuthError } from './errors.js';
+import { InvalidTokenError, type AuthError } from './errors.js';
 import { checkHeader } from './header.js';
 import { deepFreeze } from './internal/deep-freeze.js';
 import type { VerificationKey } from './jwks-client.js';
@@ -12,6 +11,7 @@ import { issuerEntryOf, routeToken } from './route-token.js';
 import { verifyWithCandidates } from './signature.js';
 import { createTokenCache } from './token-cache.js';
 import type { AuthResult, DecodedJWT } from './types.js';
+import { createVerifyOutcomes, type Seen } from './verify-outcome.js';
 
 /** A framework-free token verifier: what `verifyToken` runs for each request. */
 export interface Verifier {
@@ -40,9 +40,6 @@ interface IssuerEntry {
   readonly isKeyCurrent: (key: VerificationKey) => boolean;
 }
 
-/** What a failing request had decoded so far (for the audit event), if anything. */
-type Seen = Pick<DecodedJWT, 'header' | 'payload'> | Pick<AuthResult, 'header' | 'payload'> | undefined;
-
 /**
  * Creates a verifier with the same options as `verifyToken`, for code outside Express
  * (WebSocket upgrades, queues, other frameworks). Options are checked here, once.
@@ -67,8 +64,8 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
   const opaquePolicy = options.issuers.find((policy) => policy.opaque !== undefined);
   const opaque = opaquePolicy?.opaque && createOpaqueVerifier(opaquePolicy, opaquePolicy.opaque, options.allowHttpLoopback, options.store);
   const cache = createTokenCache<VerificationKey>(options.tokenCacheEntries);
-  const { onVerified, onRejected } = options.hooks;
   const { revocations } = options;
+  const { accept, admit, reject, settle } = createVerifyOutcomes(options.hooks, revocations);
 
   // One JWT issuer (the common case): a new token is decoded once, by jsonwebtoken (decode-once.ts).
   // With several, a token's `iss` must be read before its key can be chosen, so all take the strict path.
@@ -76,32 +73,6 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
   const decodeOnce = onlyEntry !== undefined && onlyEntry.policy.tokenFormat !== 'opaque'
     ? createSingleDecodePath(onlyEntry.policy, onlyEntry.keys, options.maxTokenLength)
     : undefined;
-
-  function accept(result: AuthResult, cached: boolean): AuthResult {
-    if (onVerified) callHook(onVerified, { source: result.source, cached, ...auditClaims(result.header, result.payload) });
-    return result;
-  }
-
-  /** Accepts a verified result unless it is revoked: checked on every request, cache hits included. */
-  function admit(result: AuthResult, cached: boolean, issuer: string): AuthResult | Promise<AuthResult> {
-    const pending = revocations?.check(result.payload, issuer);
-    return pending === undefined ? accept(result, cached) : pending.then(() => accept(result, cached));
-  }
-
-  /** Maps any failure to an AuthError and reports it; the audit claims are read only now, on failure. */
-  function reject(err: unknown, seen: Seen): AuthError {
-    const error = isAuthError(err) ? err : new InvalidTokenError('verification_failed', 'Token could not be verified', { cause: err });
-    if (onRejected) callHook(onRejected, rejectedEvent(error, auditClaims(seen?.header, seen?.payload)));
-    return error;
-  }
-
-  /** A late failure (revocation check before the first load, key fetch) still goes through `reject`. */
-  function settle(outcome: AuthResult | Promise<AuthResult>, seen: Seen): AuthResult | Promise<AuthResult> {
-    if (!(outcome instanceof Promise)) return outcome;
-    return outcome.then(undefined, (err: unknown) => {
-      throw reject(err, seen);
-    });
-  }
 
   /** The claim checks of a token whose signature `key` verified; the result enters the cache. */
   function acceptSigned(token: string, decoded: DecodedJWT, entry: IssuerEntry, key: VerificationKey, nowSec: number): AuthResult | Promise<AuthResult> {
