@@ -94,7 +94,7 @@ export function evaluateTargets(http5: HttpSummary, micro: MicroResult, edges: E
     const ratio = median(group.usPerCall[a]!.map((value, i) => (value - base[i]!) / (group.usPerCall[b]![i]! - base[i]!)));
     return ` (in-process, CPU added: ${fixed(ratio)}×)`;
   };
-  const counted = instructions?.skipped === undefined && instructions !== undefined ? summarizeInstructions(instructions.counts) : undefined;
+  const counted = instructions !== undefined && instructions.skipped === undefined ? summarizeInstructions(instructions.counts) : undefined;
   const atLeast = (target: string, value: number, min: number): TargetRow => ({ target, wanted: `≥ ${min}`, measured: `${nearBound(value, min)}×`, met: value >= min });
   const atMost = (target: string, value: number, max: number): TargetRow => ({ target, wanted: `≤ ${max}`, measured: `${nearBound(value, max)}×`, met: value <= max });
   /** An HTTP row with its instruction-count figure beside it (a ratio of `work`, see bench/instructions.ts). */
@@ -267,7 +267,7 @@ export function renderReport(info: RunInfo, samples: readonly HttpSample[], micr
   out('| | |', '|---|---|');
   for (const [name, value] of [...info.machine, ...info.versions]) out(`| ${name} | ${value} |`);
   out('', '## Reproduce', '');
-  out('```sh', 'npm ci', 'npm run bench          # full run (about 7 min here), writes bench/RESULTS.md', 'npm run bench:quick    # under 2 min, prints the same report without writing it', '```', '');
+  out('```sh', 'npm ci', 'npm run bench          # full run (about 9½ min here), writes bench/RESULTS.md', 'npm run bench:quick    # under 2 min, prints the same report without writing it', '```', '');
   out(`Plans of this run: micro ${JSON.stringify(info.micro)}; middleware ${info.middleware.map((p) => JSON.stringify(p)).join('; ')}; HTTP ${info.http.map((p) => JSON.stringify(p)).join('; ')}${info.instructions === undefined ? '' : `; instructions ${JSON.stringify(info.instructions)}`}.`, '');
   out('<details><summary>Raw HTTP samples (one line per autocannon run)</summary>', '', '| Express | round | contender | process | req/s | p50 | p99 | CPU µs/req | non-2xx |', '|---|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const s of samples) out(`| ${s.express} | ${s.round + 1} | ${s.contender} | ${s.instance} | ${thousands(s.reqPerSec)} | ${s.p50Ms} | ${s.p99Ms} | ${fixed(s.cpuUsPerReq, 1)} | ${s.non2xx + s.errors} |`);
