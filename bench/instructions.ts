@@ -94,7 +94,7 @@ async function countOne(contender: HttpContender, plan: InstructionPlan, target:
   const spec: ServerSpec = { contender, express: 5, cooldownMs: undefined, ...target };
   const child = spawn('valgrind', [
     '--tool=callgrind', '--smc-check=all', '--instr-atstart=no', `--callgrind-out-file=${outFile}`,
-    process.execPath, '--single-threaded', ...(process.env.BENCH_V8_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', join(__dirname, 'server.ts'), JSON.stringify(spec),
+    process.execPath, '--single-threaded', '--import', 'tsx', join(__dirname, 'server.ts'), JSON.stringify(spec),
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'bench' } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
