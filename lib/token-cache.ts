@@ -1,4 +1,5 @@
 import { checkTimeClaims, type ClaimPolicy } from './claims.js';
+import { LruMap } from './internal/lru-map.js';
 import type { AuthResult } from './types.js';
 
 /** What the verified-token cache remembers of an accepted token. */
@@ -33,7 +34,8 @@ export interface TokenCache<Key> {
 
 /** Creates a verified-token cache; `maxEntries: 0` makes one that stores nothing. */
 export function createTokenCache<Key>(maxEntries: number): TokenCache<Key> {
-  const entries = new Map<string, CachedVerification<Key>>();
+  // Recency order without re-inserting keys on a hit (see lru-map.ts for why that matters).
+  const entries = new LruMap<string, CachedVerification<Key>>();
   let cachedChars = 0;
 
   function remove(token: string): void {
@@ -46,7 +48,7 @@ export function createTokenCache<Key>(maxEntries: number): TokenCache<Key> {
     },
     get(token, nowSec) {
       if (maxEntries === 0) return undefined;
-      const entry = entries.get(token);
+      const entry = entries.get(token); // also marks it as the most recently used
       if (entry === undefined) return undefined;
       if (!entry.isKeyCurrent(entry.key)) {
         remove(token);
@@ -58,9 +60,6 @@ export function createTokenCache<Key>(maxEntries: number): TokenCache<Key> {
         remove(token);
         throw err;
       }
-      // Re-insert to mark as most recently used: Map iteration order is insertion order.
-      entries.delete(token);
-      entries.set(token, entry);
       return entry.result;
     },
     set(token, entry) {
@@ -69,8 +68,7 @@ export function createTokenCache<Key>(maxEntries: number): TokenCache<Key> {
       entries.set(token, entry);
       cachedChars += token.length;
       while (entries.size > maxEntries || cachedChars > MAX_CACHED_CHARS) {
-        const oldest = entries.keys().next().value as string;
-        remove(oldest);
+        remove(entries.oldestKey()!);
       }
     },
   };
