@@ -1,6 +1,6 @@
 /**
  * Micro benchmarks, single thread, in a process of their own (started by run.ts with IPC, or by
- * hand: `node --import tsx --expose-gc bench/micro.ts '{"rounds":60,"samples":500,"distinctTokens":2000}'`).
+ * hand: `node --import tsx --expose-gc bench/micro.ts '{"rounds":60,"samples":500,"distinctTokens":2000,"fullCacheEntries":10000}'`).
  *
  * Interleaved at the finest grain: within a round the two cases of a judged pair alternate sample
  * by sample (A B, then B A, …), so a neighbour taking the shared core slows both alike. A sample
@@ -10,7 +10,8 @@
  */
 import { verify as cryptoVerify } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { startIdpServer } from '../test/helpers/idp-server.js';
+import { startIdpServer, type IdpServer } from '../test/helpers/idp-server.js';
+import { makeKey, type TestKey } from '../test/helpers/keys.js';
 import { AUDIENCE, ISSUER, makeSigningKey, mintToken, mintTokens } from './fixture.js';
 import { median } from './stats.js';
 
@@ -20,9 +21,11 @@ export interface MicroPlan {
   readonly samples: number;
   /** Distinct tokens cycled through by the cases that must not repeat a token. */
   readonly distinctTokens: number;
+  /** Tokens the full-cache verifier holds (its `tokenCacheEntries`, filled by verifying them all). */
+  readonly fullCacheEntries: number;
 }
 
-export const MICRO_CASES = ['crypto.verify', 'jsonwebtoken.verify', 'verify() cache off', 'verify() cache hit', 'decodeJWT'] as const;
+export const MICRO_CASES = ['crypto.verify', 'jsonwebtoken.verify', 'verify() cache off', 'verify() cache hit', 'verify() cache hit, full cache', 'decodeJWT'] as const;
 export type MicroCase = (typeof MICRO_CASES)[number];
 
 export interface MicroResult {
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     const tokens = mintTokens(key, plan.distinctTokens);
     const reused = mintToken(key);
     await cached.verify(reused);
+    const full = await fullCacheVerifier(createVerifier, common, idp, key, plan.fullCacheEntries, reused);
     const pick = (i: number): string => tokens[i % tokens.length]!;
     const jwtOptions: jwt.VerifyOptions & { complete?: false } = { algorithms: ['RS256'] };
     const HIT_BATCH = 32;
@@ -79,6 +83,13 @@ async function main(): Promise<void> {
         batch: HIT_BATCH,
         async run() {
           for (let n = 0; n < HIT_BATCH; n += 1) await cached.verify(reused);
+        },
+      },
+      // A server's real cache is full of other clients' tokens while one client reuses its own.
+      'verify() cache hit, full cache': {
+        batch: HIT_BATCH,
+        async run() {
+          for (let n = 0; n < HIT_BATCH; n += 1) await full.verify(reused);
         },
       },
       decodeJWT: {
@@ -102,9 +113,11 @@ async function main(): Promise<void> {
         record(a, samplesA);
         record(b, samplesB);
       }
-      const decode = new Float64Array(plan.samples);
-      for (let s = 0; s < plan.samples; s += 1) decode[s] = await timeOne(cases.decodeJWT, s * DECODE_BATCH);
-      record('decodeJWT', decode);
+      for (const name of ['verify() cache hit, full cache', 'decodeJWT'] as const) {
+        const samples = new Float64Array(plan.samples);
+        for (let s = 0; s < plan.samples; s += 1) samples[s] = await timeOne(cases[name], s * cases[name].batch);
+        record(name, samples);
+      }
     }
     const result: MicroResult = { opsPerSec, plan };
     // Forked by run.ts: the result goes back over IPC; run by hand: a summary on stdout.
@@ -113,6 +126,28 @@ async function main(): Promise<void> {
   } finally {
     await idp.close();
   }
+}
+
+/**
+ * A verifier whose token cache is full: `entries - 1` other tokens, then `reused` last (its JWKS
+ * gains the filler key). The other
+ * tokens are ES256 (signed in ~30 µs each, where 2048-bit RSA takes ~1 ms: 10 000 of them would
+ * cost the bench 10 s); which algorithm they are does not matter to a hit on `reused`.
+ */
+async function fullCacheVerifier(
+  createVerifier: BearerGuard['createVerifier'],
+  common: { issuer: string; audience: string; jwksUri: string; allowHttpLoopback: boolean },
+  idp: IdpServer,
+  key: TestKey,
+  entries: number,
+  reused: string,
+): Promise<ReturnType<BearerGuard['createVerifier']>> {
+  const fillerKey = makeKey(`filler-${entries}`, 'ES256');
+  idp.setKeys(key, fillerKey);
+  const verifier = createVerifier({ ...common, algorithms: ['RS256', 'ES256'], tokenCache: { maxEntries: entries } });
+  for (let i = 1; i < entries; i += 1) await verifier.verify(mintToken(fillerKey));
+  await verifier.verify(reused);
+  return verifier;
 }
 
 /** `samples` samples of each case, alternating A B / B A; returns the sample times in µs. */
@@ -141,12 +176,13 @@ async function timeOne(entry: Case, i: number): Promise<number> {
 }
 
 /** Summary of a micro run: median ops/s per case and the two judged ratios. */
-export function summarizeMicro(result: MicroResult): { medians: Record<MicroCase, number>; uncachedVsJsonwebtoken: number; hitVsCrypto: number } {
+export function summarizeMicro(result: MicroResult): { medians: Record<MicroCase, number>; uncachedVsJsonwebtoken: number; hitVsCrypto: number; fullHitVsCrypto: number } {
   const perRound = (a: MicroCase, b: MicroCase): number => median(result.opsPerSec[a].map((value, round) => value / result.opsPerSec[b][round]!));
   return {
     medians: Object.fromEntries(MICRO_CASES.map((name) => [name, median(result.opsPerSec[name])])) as Record<MicroCase, number>,
     uncachedVsJsonwebtoken: perRound('verify() cache off', 'jsonwebtoken.verify'),
     hitVsCrypto: perRound('verify() cache hit', 'crypto.verify'),
+    fullHitVsCrypto: perRound('verify() cache hit, full cache', 'crypto.verify'),
   };
 }
 

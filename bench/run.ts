@@ -43,7 +43,7 @@ const MISS_GROUP: readonly HttpContender[] = ['unprotected', 'bearer-guard-nocac
 
 const PLANS: Record<'full' | 'quick', Plan> = {
   full: {
-    micro: { rounds: 100, samples: 500, distinctTokens: 2000 },
+    micro: { rounds: 100, samples: 500, distinctTokens: 2000, fullCacheEntries: 10_000 },
     middleware: [
       { rounds: 30, samples: 300, contenders: HIT_GROUP },
       { rounds: 30, samples: 300, contenders: MISS_GROUP },
@@ -69,7 +69,7 @@ const PLANS: Record<'full' | 'quick', Plan> = {
     fleetTrials: 200,
   },
   quick: {
-    micro: { rounds: 12, samples: 250, distinctTokens: 300 },
+    micro: { rounds: 12, samples: 250, distinctTokens: 300, fullCacheEntries: 10_000 },
     middleware: [
       { rounds: 6, samples: 150, contenders: HIT_GROUP },
       { rounds: 6, samples: 150, contenders: MISS_GROUP },

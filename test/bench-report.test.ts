@@ -27,9 +27,10 @@ function http5(ratio: number): HttpSummary {
   return { express: 5, rows: new Proxy({}, { get: () => row }) as HttpSummary['rows'], ratio: () => ratio, addedCpuRatio: () => ratio };
 }
 
+/** A cache hit 10× `crypto.verify` with one token cached, but no faster than it with a full cache. */
 const MICRO: MicroResult = {
   opsPerSec: Object.fromEntries(MICRO_CASES.map((name) => [name, [name === 'verify() cache hit' ? 1000 : 100]])) as MicroResult['opsPerSec'],
-  plan: { rounds: 1, samples: 1, distinctTokens: 1 },
+  plan: { rounds: 1, samples: 1, distinctTokens: 1, fullCacheEntries: 10_000 },
 };
 const EDGES: EdgeResults = { cooldownMs: 30_000, pollMs: 200, floods: [], stampedes: [], opaque: { status: 'pending', why: 'not run' } };
 
@@ -71,11 +72,18 @@ describe('bench targets', () => {
     const rows = evaluateTargets(http5(0.998), MICRO, EDGES, [], withCounts);
     const tally = tallyTargets(rows);
     expect(tally.hasSteady).toBe(true);
-    // No flood or stampede results here, so 9 rows, the opaque one pending; the fast-jwt row is met
+    // No flood or stampede results here, so 10 rows, the opaque one pending; the fast-jwt row is met
     // only by its steady figure.
-    expect(rows).toHaveLength(9);
+    expect(rows).toHaveLength(10);
     expect(tally.judged).toBe(rows.length - 1);
     expect(tally.steadyMet - tally.met).toBe(1);
+  });
+
+  it('judges the cache hit with a full cache on its own: fast with one token cached is not enough', () => {
+    const rows = evaluateTargets(http5(0.998), MICRO, EDGES, [], withCounts);
+    expect(rows.find((row) => row.target === 'Micro: cache hit vs raw `crypto.verify`')?.met).toBe(true);
+    const full = rows.find((row) => row.target === 'Micro: cache hit with 10,000 tokens cached vs raw `crypto.verify`');
+    expect(full).toMatchObject({ wanted: '≥ 6', measured: '1.00×', met: false });
   });
 
   it('judges on the wall clock alone when the counts were skipped', () => {
