@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidTokenError } from './errors.js';
+import { LruMap } from './internal/lru-map.js';
 import type { JWTPayload } from './types.js';
 
 /** What a look-up of an opaque token produced: claims to keep for `ttlMs`. */
@@ -30,14 +31,14 @@ export interface OpaqueCache {
 
 /** Creates an opaque-token cache. */
 export function createOpaqueCache(options: OpaqueCacheOptions): OpaqueCache {
-  const entries = new Map<string, Entry>();
+  // Least recently used first out: O(1) however many entries (see lru-map.ts).
+  const entries = new LruMap<string, Entry>();
   const inflight = new Map<string, Promise<{ payload: JWTPayload; cached: boolean }>>();
 
   function remember(key: string, entry: Entry): void {
     if (entry.expiresAtMs <= Date.now() || options.maxEntries === 0) return;
-    entries.delete(key);
     entries.set(key, entry);
-    if (entries.size > options.maxEntries) entries.delete(entries.keys().next().value as string);
+    if (entries.size > options.maxEntries) entries.delete(entries.oldestKey()!);
   }
 
   return {
