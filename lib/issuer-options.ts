@@ -1,3 +1,4 @@
+import { resolveAlgorithms, type SupportedAlgorithm } from './algorithms.js';
 import { AT_JWT_REQUIRED_CLAIMS, type ClaimPolicy } from './claims.js';
 import type { MetadataDocument } from './discovery.js';
 import { ConfigError } from './errors.js';
@@ -6,11 +7,6 @@ import { optionalBoolean, optionalNumber, requiredString, stringOrStrings } from
 import { checkFetchURL } from './internal/url-policy.js';
 import type { JWKSClient, JWKSClientOptions } from './jwks-client.js';
 import { resolveOpaqueOptions, type IntrospectionOptions, type ResolvedOpaqueOptions, type TokenFormat, type UserinfoOptions } from './opaque-options.js';
-
-/** Signature algorithms bearer-guard verifies (RFC 7518 §3); `none` and HMAC are never accepted. */
-export type SupportedAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
-
-const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<SupportedAlgorithm>(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
 
 /** JWKS cache settings for the client bearer-guard creates from `jwksUri` (see `createJWKSClient`). */
 export type JWKSCacheOptions = Omit<JWKSClientOptions, 'jwksUri' | 'allowHttpLoopback' | 'store'>;
@@ -125,7 +121,7 @@ export function resolveIssuer(where: string, input: IssuerOptions, allowHttpLoop
     issuer,
     audiences,
     allowMissingAudience: optionalBoolean(`${where} \`dangerouslyAllowMissingAudience\``, input.dangerouslyAllowMissingAudience) ?? false,
-    algorithms: resolveAlgorithms(where, input.algorithms),
+    algorithms: input.algorithms === undefined ? DEFAULTS.algorithms : resolveAlgorithms(where, input.algorithms),
     clockTolerance: optionalNumber(`${where} \`clockTolerance\``, input.clockTolerance, 0) ?? DEFAULTS.clockTolerance,
     maxTokenAge: optionalNumber(`${where} \`maxTokenAge\``, input.maxTokenAge, 1),
     // RFC 9068 §2.2: an at+jwt must carry these, whatever else the API requires.
@@ -138,20 +134,6 @@ export function resolveIssuer(where: string, input: IssuerOptions, allowHttpLoop
     tokenFormat,
     opaque,
   });
-}
-
-function resolveAlgorithms(where: string, value: unknown): readonly SupportedAlgorithm[] {
-  if (value === undefined) return DEFAULTS.algorithms;
-  const algorithms = stringOrStrings(`${where} \`algorithms\``, value);
-  for (const alg of algorithms) {
-    if (alg === 'none' || alg.startsWith('HS')) {
-      throw new ConfigError(`${where} \`algorithms\` must not contain "${alg}": keys from a JWKS are public, so ${alg === 'none' ? 'unsigned tokens' : 'HMAC'} would let anyone mint tokens`);
-    }
-    if (!SUPPORTED_ALGORITHMS.has(alg)) {
-      throw new ConfigError(`${where} \`algorithms\` contains unsupported "${alg}" (supported: ${[...SUPPORTED_ALGORITHMS].join(', ')})`);
-    }
-  }
-  return algorithms as readonly SupportedAlgorithm[];
 }
 
 function checkDiscoverable(where: string, issuer: string, allowHttpLoopback: boolean, missing: string): void {

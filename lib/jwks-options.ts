@@ -1,5 +1,5 @@
 import { ConfigError } from './errors.js';
-import { rejectUnknownKeys } from './internal/option-checks.js';
+import { MAX_TIMER_MS, optionalNumber, rejectUnknownKeys, type NumberRules } from './internal/option-checks.js';
 import { isPlainObject } from './internal/safe-json.js';
 import { checkFetchURL } from './internal/url-policy.js';
 import { isSharedStore, type SharedStore } from './store.js';
@@ -61,8 +61,6 @@ const DEFAULTS = {
   cacheMaxEntries: 100,
 } as const;
 const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'store', 'cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
-/** Longest delay `setTimeout` honours; a longer one would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Checks `createJWKSClient` options once, at construction.
@@ -86,14 +84,17 @@ export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOpti
   if (input.store !== undefined && !isSharedStore(input.store)) {
     throw new ConfigError(`${WHERE}: \`store\` must be a shared store, e.g. from \`createRedisStore()\``);
   }
+  const number = (name: keyof typeof DEFAULTS, min: number, rules?: NumberRules) =>
+    // `?? undefined`: a `null` here has always meant the default, like an absent option
+    optionalNumber(`${WHERE}: \`${name}\``, input[name] ?? undefined, min, rules) ?? DEFAULTS[name];
   return Object.freeze({
     jwksUri: checkFetchURL(`${WHERE}: \`jwksUri\``, input.jwksUri, allowHttpLoopback),
-    cacheMaxAge: numberOption(input, 'cacheMaxAge'),
-    cacheMaxAgeFallback: numberOption(input, 'cacheMaxAgeFallback', { allowZero: true }),
-    cooldown: numberOption(input, 'cooldown'),
-    timeout: numberOption(input, 'timeout', { max: MAX_TIMER_MS }),
-    maxResponseBytes: numberOption(input, 'maxResponseBytes', { integer: true }),
-    cacheMaxEntries: numberOption(input, 'cacheMaxEntries', { integer: true }),
+    cacheMaxAge: number('cacheMaxAge', 0, { exclusiveMin: true }),
+    cacheMaxAgeFallback: number('cacheMaxAgeFallback', 0),
+    cooldown: number('cooldown', 0, { exclusiveMin: true }),
+    timeout: number('timeout', 0, { exclusiveMin: true, max: MAX_TIMER_MS }),
+    maxResponseBytes: number('maxResponseBytes', 1, { integer: true }),
+    cacheMaxEntries: number('cacheMaxEntries', 1, { integer: true }),
     allowHttpLoopback,
     store: input.store as SharedStore | undefined,
   });
@@ -116,22 +117,4 @@ function storeId(store: SharedStore | undefined): number {
     STORE_IDS.set(store, id);
   }
   return id;
-}
-
-function numberOption(
-  input: Record<string, unknown>,
-  name: keyof typeof DEFAULTS,
-  rules: { allowZero?: boolean; integer?: boolean; max?: number } = {},
-): number {
-  // `??` rather than a spread, so an explicit `undefined` still gets the default
-  const value = input[name] ?? DEFAULTS[name];
-  const kind = rules.integer === true ? 'integer' : 'number';
-  if (typeof value !== 'number' || !Number.isFinite(value) || (rules.integer === true && !Number.isInteger(value))) {
-    throw new ConfigError(`${WHERE}: \`${name}\` must be a finite ${kind}`);
-  }
-  if (value < 0 || (value === 0 && rules.allowZero !== true)) {
-    throw new ConfigError(`${WHERE}: \`${name}\` must be ${rules.allowZero === true ? 'zero or more' : 'positive'}`);
-  }
-  if (rules.max !== undefined && value > rules.max) throw new ConfigError(`${WHERE}: \`${name}\` must be at most ${rules.max}`);
-  return value;
 }

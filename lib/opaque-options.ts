@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { ClientAuthMethod } from './introspection.js';
-import { optionalNumber, rejectUnknownKeys, requiredString } from './internal/option-checks.js';
+import { MAX_TIMER_MS, optionalNumber, rejectUnknownKeys, requiredString, type NumberRules } from './internal/option-checks.js';
 import { checkFetchURL } from './internal/url-policy.js';
 
 /** RFC 7662 introspection with this API's own client credentials. */
@@ -85,13 +85,14 @@ export function resolveOpaqueOptions(
 }
 
 function common(prefix: string, input: UserinfoOptions, allowHttpLoopback: boolean) {
-  const number = (name: keyof typeof DEFAULTS, min: number) => optionalNumber(`${prefix}.${name}\``, input[name], min) ?? DEFAULTS[name];
+  const number = (name: keyof typeof DEFAULTS, min: number, rules?: NumberRules) => optionalNumber(`${prefix}.${name}\``, input[name], min, rules) ?? DEFAULTS[name];
   return {
     endpoint: input.endpoint === undefined ? undefined : checkFetchURL(`${prefix}.endpoint\``, input.endpoint, allowHttpLoopback),
     cacheMaxAgeMs: number('cacheMaxAge', 0),
     negativeTtlMs: number('negativeCacheMaxAge', 0),
-    maxEntries: number('cacheMaxEntries', 1),
-    timeoutMs: number('timeout', 1),
-    maxBytes: number('maxResponseBytes', 1),
+    maxEntries: number('cacheMaxEntries', 1, { integer: true }),
+    // Past the largest timer delay Node fires the timer at once: every call would time out.
+    timeoutMs: number('timeout', 1, { max: MAX_TIMER_MS }),
+    maxBytes: number('maxResponseBytes', 1, { integer: true }),
   };
 }

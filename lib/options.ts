@@ -6,7 +6,8 @@ import { ISSUER_KEYS, resolveIssuer, SHARED_ISSUER_KEYS, type IssuerOptions, typ
 import { revocationGateOf, type RevocationGate, type RevocationList } from './revocation.js';
 import { isSharedStore, type SharedStore } from './store.js';
 
-export type { IssuerOptions, JWKSCacheOptions, ResolvedIssuer, SupportedAlgorithm } from './issuer-options.js';
+export type { SupportedAlgorithm } from './algorithms.js';
+export type { IssuerOptions, JWKSCacheOptions, ResolvedIssuer } from './issuer-options.js';
 
 /** An audit event: never the token, only the claims that matter (unverified ones on rejection). */
 export interface VerifyTokenOptions extends Partial<IssuerOptions>, AuditHooks {

@@ -360,6 +360,10 @@ describe('opaque-token options', () => {
     ['an unknown introspection option', { ...base, introspection: { clientId: 'a', clientSecret: 'b', secret: 'c' } }, 'unknown option `secret`'],
     ["tokenFormat 'opaque' without a way to check", { ...base, tokenFormat: 'opaque' }, 'needs `introspection` or `userinfo`'],
     ['two issuers with opaque paths', { issuers: [{ ...base, userinfo: true }, { ...base, issuer: 'https://b.test', userinfo: true }] }, 'only one `issuers` entry'],
+    // Node fires a timer longer than 2³¹ − 1 ms at once: every call would time out.
+    ['a timeout no timer can wait', { ...base, introspection: { clientId: 'a', clientSecret: 'b', timeout: 2 ** 31 } }, '`introspection.timeout` must be a number ≥ 1 and ≤ 2147483647'],
+    ['a fractional cacheMaxEntries', { ...base, userinfo: { cacheMaxEntries: 10.5 } }, '`userinfo.cacheMaxEntries` must be an integer ≥ 1'],
+    ['a fractional maxResponseBytes', { ...base, introspection: { clientId: 'a', clientSecret: 'b', maxResponseBytes: 1024.5 } }, '`introspection.maxResponseBytes` must be an integer ≥ 1'],
   ])('throws ConfigError for %s', (_label, options, message) => {
     expect(() => createVerifier(options as VerifyTokenOptions)).toThrow(ConfigError);
     expect(() => createVerifier(options as VerifyTokenOptions)).toThrow(message);

@@ -16,11 +16,30 @@ export function rejectUnknownKeys(fn: string, input: unknown, known: ReadonlySet
   }
 }
 
-/** `undefined`, or a finite number ≥ `min`. */
-export function optionalNumber(where: string, value: unknown, min: number): number | undefined {
+/** Longest delay `setTimeout` honours (2³¹ − 1 ms); Node fires a longer one at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What `optionalNumber` asks of a value besides being finite and at least `min`. */
+export interface NumberRules {
+  /** Refuses `min` itself: the value must be greater (a duration that cannot be 0, say). */
+  readonly exclusiveMin?: boolean;
+  /** The largest value accepted. Default: no limit. */
+  readonly max?: number;
+  /** Accepts whole numbers only (counts, sizes in bytes). */
+  readonly integer?: boolean;
+}
+
+/**
+ * `undefined`, or a finite number ≥ `min` (> `min` with `exclusiveMin`) that meets `rules`.
+ * Every failure gets the one message saying what is wanted, e.g. "… must be an integer ≥ 1",
+ * "… must be a number > 0 and ≤ 2147483647".
+ */
+export function optionalNumber(where: string, value: unknown, min: number, rules: NumberRules = {}): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(`${where} must be a number ≥ ${min}`);
+  const { exclusiveMin = false, max = Infinity, integer = false } = rules;
+  const wrongKind = typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value));
+  if (wrongKind || value < min || (exclusiveMin && value === min) || value > max) {
+    throw new ConfigError(`${where} must be ${wantedNumber(min, rules)}`);
   }
   return value;
 }
@@ -52,6 +71,13 @@ export function optionalFunction<F>(where: string, value: unknown): F | undefine
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw new ConfigError(`${where} must be a function`);
   return value as F;
+}
+
+function wantedNumber(min: number, { exclusiveMin, max, integer }: NumberRules): string {
+  const bounds: string[] = [];
+  if (min > -Infinity) bounds.push(`${exclusiveMin === true ? '>' : '≥'} ${min}`);
+  if (max !== undefined) bounds.push(`≤ ${max}`);
+  return [integer === true ? 'an integer' : 'a number', bounds.join(' and ')].filter(Boolean).join(' ');
 }
 
 function closestName(key: string, known: ReadonlySet<string>): string | undefined {
