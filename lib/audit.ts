@@ -1,4 +1,5 @@
-import type { AuthError, AuthErrorCode, AuthErrorReason } from './errors.js';
+import type { AuthErrorCode, AuthErrorReason } from './auth-error-reason.js';
+import type { AuthError } from './errors.js';
 import type { AuthSource, JWTHeader, JWTPayload } from './types.js';
 
 /** The claims an audit log wants; strings only, capped in length. Never the token. */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCommandLine, toFlagNames, toVerifierOptions, UsageError, USAGE, type ParsedCommand } from './cli-args.js';
+import { parseCommandLine, UsageError, USAGE, type ParsedCommand } from './cli-args.js';
 import { createStyle, safeJSON, safeText } from './cli-format.js';
 import { describeFailure, renderToken, summarize } from './cli-render.js';
+import { toFlagNames, toVerifierOptions } from './cli-verifier-options.js';
 import { decodeJWT } from './decode.js';
 import { ConfigError, InvalidTokenError, KeySourceError } from './errors.js';
 import type { JWTPayload } from './types.js';

@@ -32,6 +32,7 @@ export {
   ConfigError,
   isAuthError,
 } from './errors.js';
-export type { AuthErrorCode, AuthErrorReason, AuthErrorInit } from './errors.js';
+export type { AuthErrorInit } from './errors.js';
+export type { AuthErrorCode, AuthErrorReason } from './auth-error-reason.js';
 export type { AuditHooks, VerifiedEvent, RejectedEvent, AuditClaims } from './audit.js';
 export type { JWTHeader, JWTPayload, DecodedJWT, AuthResult, AuthSource } from './types.js';

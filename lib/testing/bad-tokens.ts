@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { AuthErrorReason } from '../auth-error-reason.js';
 import { decodeJWT } from '../decode.js';
-import type { AuthErrorReason } from '../errors.js';
 import { encodeSegment, signJWT } from './sign-jwt.js';
 import type { TestKey } from './test-key.js';
 
