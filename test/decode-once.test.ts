@@ -1,29 +1,26 @@
 import { sign } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVerifier, type VerifyTokenOptions } from '../lib/index.js';
-import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
+import { startIdpServer, verifierOptions } from './helpers/idp-server.js';
+import { useIdpServer } from './helpers/use-idp-server.js';
 import { sharedKey, type TestKey } from './helpers/keys.js';
 import { reasonOf, rejection } from './helpers/outcome.js';
-import { defaultClaims, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
+import { defaultClaims, signToken } from './helpers/tokens.js';
 
 // A verifier with one issuer decodes a new token once, with jsonwebtoken (lib/decode-once.ts), and
 // must end exactly where the strict decoder would: these are the tokens jws decodes differently.
 
 const KEY = sharedKey('k1');
 const TWIN = sharedKey('k1-twin');
-let idp: IdpServer;
+const idp = useIdpServer({ keys: [KEY] });
 
-beforeAll(async () => {
-  idp = await startIdpServer({ keys: [KEY] });
-});
-afterAll(() => idp.close());
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 async function verifier(options: Partial<VerifyTokenOptions> = {}) {
-  const v = createVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: idp.jwksUri, allowHttpLoopback: true, tokenCache: false, ...options });
+  const v = createVerifier({ ...verifierOptions(idp), tokenCache: false, ...options });
   await v.ready();
   return v;
 }

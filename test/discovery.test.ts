@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { discoverIssuer, metadataURL, type DiscoveryOptions, type OptionalEndpoint } from '../lib/discovery.js';
 import { ConfigError, createVerifier, KeySourceError, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import { createApp } from './helpers/app.js';
-import { startIdpServer, type Fault, type IdpServer } from './helpers/idp-server.js';
+import { startIdpServer, type Fault } from './helpers/idp-server.js';
+import { useIdpServer } from './helpers/use-idp-server.js';
 import { sharedKey } from './helpers/keys.js';
 import { signToken, TEST_AUDIENCE } from './helpers/tokens.js';
 import { rejection } from './helpers/outcome.js';
@@ -11,16 +12,14 @@ import { rejection } from './helpers/outcome.js';
 const KEY = sharedKey('d1');
 const LIMITS: DiscoveryOptions = { document: 'openid-configuration', allowHttpLoopback: true, timeoutMs: 2_000, maxBytes: 64 * 1024, retryAfterMs: 5_000 };
 
-let idp: IdpServer;
 let serial = 0;
 // An issuer path per test: discovery and JWKS clients are cached per process, and a port may be reused.
-beforeEach(async () => {
+const idp = useIdpServer(() => {
   serial += 1;
-  idp = await startIdpServer({ keys: [KEY], issuerPath: `/d${serial}`, jwksPath: `/d${serial}/jwks` });
-});
-afterEach(async () => {
+  return { keys: [KEY], issuerPath: `/d${serial}`, jwksPath: `/d${serial}/jwks` };
+}, { per: 'test' });
+afterEach(() => {
   vi.useRealTimers();
-  await idp.close();
 });
 
 function verifierFor(options: Partial<VerifyTokenOptions> = {}) {

@@ -1,8 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FetchError, fetchJSON, fetchJSONObject } from '../lib/internal/fetch-json.js';
-import { refusedUrl, startIdpServer, type IdpServer } from './helpers/idp-server.js';
+import { refusedUrl, startIdpServer } from './helpers/idp-server.js';
+import { useIdpServer } from './helpers/use-idp-server.js';
 import { jwksOf, sharedKey } from './helpers/keys.js';
 
 const LIMITS = { timeoutMs: 2_000, maxBytes: 64 * 1024 };
@@ -36,13 +37,7 @@ async function failure(promise: Promise<unknown>): Promise<FetchError> {
   return err as FetchError;
 }
 
-let idp: IdpServer;
-beforeEach(async () => {
-  idp = await startIdpServer({ keys: [KEY] });
-});
-afterEach(async () => {
-  await idp.close();
-});
+const idp = useIdpServer({ keys: [KEY] }, { per: 'test' });
 
 describe('fetchJSON', () => {
   it('returns the status and parsed body of a JSON answer', async () => {

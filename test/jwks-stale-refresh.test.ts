@@ -1,11 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KeySourceError } from '../lib/errors.js';
 import { createVerifier } from '../lib/index.js';
 import { createJWKSClient, type JWKSClientOptions } from '../lib/jwks-client.js';
-import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
+import { advance, useFrozenDate } from './helpers/clock.js';
+import { verifierOptions } from './helpers/idp-server.js';
+import { useIdpServer } from './helpers/use-idp-server.js';
 import { sharedKey } from './helpers/keys.js';
 import { reasonOf, rejection } from './helpers/outcome.js';
-import { signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
+import { signToken } from './helpers/tokens.js';
 
 // Stale-while-revalidate: past `cacheMaxAge` a set that holds the token's kid answers at once
 // while one refresh runs that no request waits for, within the same bounds as the outage fallback.
@@ -23,27 +25,15 @@ const AT_ONCE_MS = 500;
 /** A deadline for the tests that must see a hanging fetch end. */
 const SHORT_DEADLINE_MS = 300;
 
-let idp: IdpServer;
+// Date alone is faked, and frozen: cache ages are stepped with `advance()`; sockets and deadlines stay real.
+useFrozenDate();
 let serial = 0;
-beforeEach(async () => {
-  // Only Date is faked, and frozen: cache ages are stepped with `advance()`; sockets and deadlines stay real.
-  vi.useFakeTimers({ toFake: ['Date'] });
-  serial += 1;
-  // A path per test: the process-wide registry must never hand a test another test's client.
-  idp = await startIdpServer({ keys: [K1, K2], jwksPath: `/stale-${serial}` });
-});
-afterEach(async () => {
-  vi.useRealTimers();
-  // Also ends any fetch still hanging: its background refresh fails, and must fail silently.
-  await idp.close();
-});
+// A path per test: the process-wide registry must never hand a test another test's client. Closing
+// the server after each test also ends any fetch still hanging: its background refresh fails, and must fail silently.
+const idp = useIdpServer(() => ({ keys: [K1, K2], jwksPath: `/stale-${(serial += 1)}` }), { per: 'test' });
 
 function clientFor(options: Partial<JWKSClientOptions> = {}) {
   return createJWKSClient({ jwksUri: idp.jwksUri, allowHttpLoopback: true, ...options });
-}
-
-function advance(ms: number): void {
-  vi.setSystemTime(Date.now() + ms);
 }
 
 /** Runs `work`, timed with the real clock (Date is frozen). */
@@ -198,10 +188,7 @@ describe('hasKey of an expired key set', () => {
 
 describe('a key removed while an expired set is served', () => {
   it('is refused, cached tokens included, once the endpoint heals and the background refresh completes', async () => {
-    const verifier = createVerifier({
-      issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: idp.jwksUri, allowHttpLoopback: true,
-      jwks: { timeout: 2 * AT_ONCE_MS },
-    });
+    const verifier = createVerifier({ ...verifierOptions(idp), jwks: { timeout: 2 * AT_ONCE_MS } });
     const token = tokenOf(K1);
     await verifier.verify(token); // cached
     idp.setFault({ kind: 'hang' });

@@ -1,30 +1,27 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVerifier, requireScopes, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import { createTokenCache } from '../lib/token-cache.js';
 import type { AuthResult } from '../lib/types.js';
 import { createApp } from './helpers/app.js';
-import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
+import { startIdpServer, verifierOptions } from './helpers/idp-server.js';
+import { useIdpServer } from './helpers/use-idp-server.js';
 import { sharedKey } from './helpers/keys.js';
-import { NOW, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
+import { NOW, signToken, TEST_AUDIENCE } from './helpers/tokens.js';
 import { reasonOf } from './helpers/outcome.js';
 
 const KEY = sharedKey('k1');
 const NEXT_KEY = sharedKey('k2');
-let idp: IdpServer;
+const idp = useIdpServer({ keys: [KEY] });
 
-beforeAll(async () => {
-  idp = await startIdpServer({ keys: [KEY] });
-});
-afterAll(() => idp.close());
 afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
 function verifier(options: Partial<VerifyTokenOptions> = {}) {
-  return createVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: idp.jwksUri, allowHttpLoopback: true, ...options });
+  return createVerifier({ ...verifierOptions(idp), ...options });
 }
 
 /** Counts the RSA checks: every call of jsonwebtoken.verify is one. */
@@ -125,7 +122,7 @@ describe('verified-token cache', () => {
 
   it('still runs requireScopes and audit hooks on every cache hit', async () => {
     const onVerified = vi.fn();
-    const guard = verifyToken({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: idp.jwksUri, allowHttpLoopback: true, onVerified });
+    const guard = verifyToken({ ...verifierOptions(idp), onVerified });
     const app = createApp([guard, requireScopes('write')]);
     const token = signToken(KEY, { scope: 'read' });
     for (let i = 0; i < 3; i++) {

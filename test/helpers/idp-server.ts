@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { VerifyTokenOptions } from '../../lib/index.js';
 import { createTestIssuer, type TestFault } from '../../lib/testing/index.js';
 import { makeKey, type TestKey } from './keys.js';
+import { TEST_AUDIENCE, TEST_ISSUER } from './tokens.js';
 
 /** A way for an endpoint to misbehave; `setFault(null)` restores normal answers (the kit's faults). */
 export type Fault = TestFault;
@@ -38,10 +40,17 @@ export interface IdpServer {
   close(): Promise<void>;
 }
 
+/** What `startIdpServer()` takes: the keys published (default none), the JWKS path (default `/jwks`), an issuer path. */
+export interface IdpServerOptions {
+  keys?: TestKey[];
+  jwksPath?: string;
+  issuerPath?: string;
+}
+
 let placeholder: TestKey | undefined;
 
-/** Starts an `IdpServer` on 127.0.0.1, port 0. Close it in `afterEach`/`afterAll`. */
-export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: string; issuerPath?: string } = {}): Promise<IdpServer> {
+/** Starts an `IdpServer` on 127.0.0.1, port 0. Close it in `afterEach`/`afterAll`, or let `useIdpServer()` (use-idp-server.ts) do both. */
+export async function startIdpServer(options: IdpServerOptions = {}): Promise<IdpServer> {
   const keys = options.keys ?? [];
   // The kit needs a key to start with; an empty set is published right after.
   placeholder ??= makeKey('placeholder');
@@ -70,6 +79,11 @@ export async function startIdpServer(options: { keys?: TestKey[]; jwksPath?: str
     resetHits: () => issuer.resetRequests(),
     close: () => issuer.close(),
   };
+}
+
+/** Verifier options that accept `signToken()`'s tokens (`TEST_ISSUER`, `TEST_AUDIENCE`) signed by keys this server publishes. */
+export function verifierOptions(idp: Pick<IdpServer, 'jwksUri'>): Pick<VerifyTokenOptions, 'issuer' | 'audience' | 'jwksUri' | 'allowHttpLoopback'> {
+  return { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: idp.jwksUri, allowHttpLoopback: true };
 }
 
 /** A loopback URL on which nothing listens (connection refused). */
