@@ -8,18 +8,26 @@ import type { KeyResolver } from './resolve-key.js';
 import { signatureInvalid } from './signature.js';
 import type { DecodedJWT, JWTHeader, JWTPayload } from './types.js';
 
+/** An issuer the single-decode path may take a key from: its header policy and cached key set. */
+export interface DecodeOnceSource {
+  readonly policy: HeaderPolicy;
+  readonly keys: Pick<KeyResolver, 'peekKeys'>;
+}
+
 /**
- * What the single-decode path concluded:
- * - `{ decoded, key }`: the signature verified with `key`, and `decoded` is exactly what the
- *   strict decoder would have produced (the claims are still to be checked);
- * - `{ failure }` (`signature_invalid`): its header passed and its one key refused the
+ * What the single-decode path concluded, with the `source` whose key it used:
+ * - `{ decoded, key, source }`: the signature verified with `key`, and `decoded` is exactly what
+ *   the strict decoder would have produced (the claims are still to be checked, and that `iss`
+ *   names `source`);
+ * - `{ failure, source }` (`signature_invalid`): its header passed and its one key refused the
  *   signature; the caller still owes the checks the strict path makes before the signature
- *   (decoding, `iss`), which take precedence, but no second signature check;
+ *   (decoding, `iss`), which take precedence, but no second signature check when `iss` names
+ *   `source`;
  * - `undefined`: anything else — the caller takes the strict path, which gives the precise answer.
  */
-export type SingleDecodeOutcome =
-  | { readonly decoded: DecodedJWT; readonly key: VerificationKey; readonly failure?: undefined }
-  | { readonly failure: InvalidTokenError }
+export type SingleDecodeOutcome<Source> =
+  | { readonly decoded: DecodedJWT; readonly key: VerificationKey; readonly source: Source; readonly failure?: undefined }
+  | { readonly failure: InvalidTokenError; readonly source: Source }
   | undefined;
 
 /**
@@ -34,13 +42,17 @@ export type SingleDecodeOutcome =
  * key (cold key set, duplicate kids) goes to the strict path.
  *
  * The key is still chosen by bearer-guard before jsonwebtoken checks the signature: the header
- * passes `checkHeader` and the cached key set gives exactly one candidate, synchronously.
+ * passes `checkHeader` and the cached key sets give exactly one candidate, synchronously. With
+ * several issuers the key is chosen from the header alone (jsonwebtoken hands its key callback
+ * no payload): exactly one issuer's policy and cached set must yield one key, and the caller
+ * then requires the token's `iss` to name that issuer (otherwise the strict path decides).
  */
-export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResolver, 'peekKeys'>, maxTokenLength: number): (token: string) => SingleDecodeOutcome {
-  // Made once: jsonwebtoken copies its options per call but this object never changes.
+export function createSingleDecodePath<Source extends DecodeOnceSource>(sources: readonly Source[], maxTokenLength: number): (token: string) => SingleDecodeOutcome<Source> {
+  // Made once: jsonwebtoken copies its options per call but this object never changes. Each
+  // source's own algorithms are enforced by `checkHeader` before its key is handed over.
   const options = Object.freeze({
     complete: true as const,
-    algorithms: [...policy.algorithms] as jwt.Algorithm[],
+    algorithms: [...new Set(sources.flatMap((source) => source.policy.algorithms))] as jwt.Algorithm[],
     // exp, nbf, iat, iss and aud are owned by claims.ts, with precise reasons.
     ignoreExpiration: true,
     ignoreNotBefore: true,
@@ -51,10 +63,11 @@ export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResol
   // start another verification, so one pair of variables and callbacks serves every call
   // without allocating closures per request.
   let key: VerificationKey | undefined;
-  let outcome: SingleDecodeOutcome;
+  let keySource: Source | undefined;
+  let outcome: SingleDecodeOutcome<Source>;
 
   const getKey: jwt.GetPublicKeyOrSecret = (header, done) => {
-    key = keyFor(header);
+    pickKey(header);
     done(key === undefined ? NOT_HERE : null, key?.key);
   };
 
@@ -62,12 +75,12 @@ export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResol
     if (key === undefined) return;
     if (err !== null) {
       // The one error raised by the signature check itself; any other takes the strict path.
-      if (err.message === 'invalid signature') outcome = { failure: signatureInvalid(err) };
+      if (err.message === 'invalid signature') outcome = { failure: signatureInvalid(err), source: keySource! };
       return;
     }
     const { header, payload, signature } = complete as unknown as jwt.Jwt;
     if (isPlainObject(payload) && decodesAlike(payload, hasUnsafePayloadText)) {
-      outcome = { decoded: { header: header as JWTHeader, payload: payload as JWTPayload, signature }, key };
+      outcome = { decoded: { header: header as JWTHeader, payload: payload as JWTPayload, signature }, key, source: keySource! };
     }
   };
 
@@ -77,6 +90,7 @@ export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResol
     // pins both.
     if (token.length > maxTokenLength || canonicalSegmentEnds(token) === undefined) return undefined;
     key = undefined;
+    keySource = undefined;
     outcome = undefined;
     try {
       jwt.verify(token, getKey, options, onVerified);
@@ -87,20 +101,31 @@ export function createSingleDecodePath(policy: HeaderPolicy, keys: Pick<KeyResol
     }
     const found = outcome;
     key = undefined;
+    keySource = undefined;
     outcome = undefined;
     return found;
   };
 
-  /** The one key to check the signature with, or `undefined` when the strict path must decide. */
-  function keyFor(header: unknown): VerificationKey | undefined {
-    if (!isPlainObject(header) || typeof header.alg !== 'string' || !decodesAlike(header, hasNonASCII)) return undefined;
-    try {
-      checkHeader(header as JWTHeader, policy);
-    } catch {
-      return undefined; // the strict path reports it, in its own order of checks
+  /** Sets `key` and `keySource` to the one key to check the signature with, if there is exactly one. */
+  function pickKey(header: unknown): void {
+    if (!isPlainObject(header) || typeof header.alg !== 'string' || !decodesAlike(header, hasNonASCII)) return;
+    for (const source of sources) {
+      try {
+        checkHeader(header as JWTHeader, source.policy);
+      } catch {
+        continue; // not this issuer's kind of header; the strict path reports it, in its own order of checks
+      }
+      const candidates = source.keys.peekKeys(header.kid as string | undefined, header.alg);
+      if (candidates === undefined || candidates.length === 0) continue;
+      // A kid under several keys, or in two issuers' sets: the strict path tries them in its own way.
+      if (candidates.length > 1 || key !== undefined) {
+        key = undefined;
+        keySource = undefined;
+        return;
+      }
+      key = candidates[0];
+      keySource = source;
     }
-    const candidates = keys.peekKeys(header.kid as string | undefined, header.alg);
-    return candidates?.length === 1 ? candidates[0] : undefined;
   }
 }
 

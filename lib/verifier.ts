@@ -67,12 +67,10 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
   const { revocations } = options;
   const { accept, admit, reject, settle } = createVerifyOutcomes(options.hooks, revocations);
 
-  // One JWT issuer (the common case): a new token is decoded once, by jsonwebtoken (decode-once.ts).
-  // With several, a token's `iss` must be read before its key can be chosen, so all take the strict path.
-  const [onlyEntry] = entries.size === 1 ? entries.values() : [];
-  const decodeOnce = onlyEntry !== undefined && onlyEntry.policy.tokenFormat !== 'opaque'
-    ? createSingleDecodePath(onlyEntry.policy, onlyEntry.keys, options.maxTokenLength)
-    : undefined;
+  // A new token is decoded once, by jsonwebtoken, when its header alone picks one cached key
+  // (decode-once.ts); anything else takes the strict path, which decodes first.
+  const jwtEntries = [...entries.values()].filter((entry) => entry.policy.tokenFormat !== 'opaque');
+  const decodeOnce = jwtEntries.length > 0 ? createSingleDecodePath(jwtEntries, options.maxTokenLength) : undefined;
 
   /** The claim checks of a token whose signature `key` verified; the result enters the cache. */
   function acceptSigned(token: string, decoded: DecodedJWT, entry: IssuerEntry, key: VerificationKey, nowSec: number): AuthResult | Promise<AuthResult> {
@@ -112,9 +110,11 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
       const once = decodeOnce?.(token);
       if (once !== undefined && once.failure === undefined) {
         seen = once.decoded;
-        // The same `iss` check, with the same reasons, as routing on the strict path.
-        issuerEntryOf(once.decoded.payload, entries);
-        return settle(acceptSigned(token, once.decoded, onlyEntry!, once.key, nowSec), seen);
+        // The same `iss` check, with the same reasons, as routing on the strict path. A key of
+        // another issuer than the one `iss` names proves nothing: the strict path decides.
+        if (issuerEntryOf(once.decoded.payload, entries) === once.source) {
+          return settle(acceptSigned(token, once.decoded, once.source, once.key, nowSec), seen);
+        }
       }
       const route = routeToken(token, entries, opaquePolicy, options.maxTokenLength);
       if (route.kind === 'opaque') return checkOpaque(token);
@@ -122,7 +122,7 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
       seen = decoded;
       checkHeader(decoded.header, entry.policy);
       // The single-decode path already checked this signature with the one key the strict path would pick.
-      if (once !== undefined) throw once.failure;
+      if (once?.failure !== undefined && once.source === entry) throw once.failure;
       const { kid, alg } = decoded.header;
       // The common case is answered synchronously from the cached key set: no promise hop before RSA.
       const cachedKeys = entry.keys.peekKeys(kid, alg);

@@ -1,32 +1,36 @@
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, type Verifier } from '../../lib/index.js';
+import { startIdpServer, type IdpServer } from '../helpers/idp-server.js';
+import { sharedKey } from '../helpers/keys.js';
 import { NOW, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/tokens.js';
 import { anyTokenCase, fcParams, POLICY, RS, signInput, useFuzzVerifier } from './support.js';
 
-// Differential: a verifier with one issuer decodes new tokens once, with jsonwebtoken
-// (lib/decode-once.ts); one with a second issuer must read each token's `iss` before choosing a key,
-// so it takes the strict path (decodeCompactJWS first) for every token. Over every kind of mutated,
-// re-signed and forged token, both must end alike: the same header and claims, or the same
-// status, reason and message.
+// Differential: a verifier decodes a new token once, with jsonwebtoken, when its header alone picks
+// one cached key (lib/decode-once.ts). The reference has a second issuer over the same key set, so
+// every kid is published by two issuers, no header picks one key, and every token takes the strict
+// path (decodeCompactJWS first). A verifier with one issuer, and one with a second issuer over keys
+// of its own (which still decodes once, then requires `iss` to name the key's issuer), must end
+// every mutated, re-signed and forged token alike: the same header and claims, or the same status,
+// reason and message.
 
 const fuzz = useFuzzVerifier('single-decode');
 let singleDecode: Verifier;
+let twoIssuers: Verifier;
 let strict: Verifier;
+let otherKeys: IdpServer;
 
 beforeAll(async () => {
   const common = { allowHttpLoopback: true, tokenCache: false } as const;
+  // Never named by a fuzzed token: it only makes a verifier route by `iss`.
+  const second = { issuer: 'https://second-issuer.invalid', audience: POLICY.audience };
+  otherKeys = await startIdpServer({ keys: [sharedKey('second-issuer-key')] });
   singleDecode = createVerifier({ ...POLICY, jwksUri: fuzz.jwksUri, ...common });
-  strict = createVerifier({
-    issuers: [
-      { ...POLICY, jwksUri: fuzz.jwksUri },
-      // Never named by a fuzzed token: it only makes the verifier route by `iss`.
-      { issuer: 'https://second-issuer.invalid', audience: POLICY.audience, jwksUri: fuzz.jwksUri },
-    ],
-    ...common,
-  });
-  await Promise.all([singleDecode.ready(), strict.ready()]);
+  twoIssuers = createVerifier({ issuers: [{ ...POLICY, jwksUri: fuzz.jwksUri }, { ...second, jwksUri: otherKeys.jwksUri }], ...common });
+  strict = createVerifier({ issuers: [{ ...POLICY, jwksUri: fuzz.jwksUri }, { ...second, jwksUri: fuzz.jwksUri }], ...common });
+  await Promise.all([singleDecode.ready(), twoIssuers.ready(), strict.ready()]);
 });
+afterAll(() => otherKeys.close());
 
 /** Byte strings jws and the strict decoder read differently, or may: bad UTF-8, non-ASCII, U+FFFD itself. */
 const TRICKY_BYTES = [[0xc3, 0x28], [0xc3, 0xa9], [0xef, 0xbf, 0xbd], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x94, 0x91], [0xed, 0xa0, 0x80], [0xc0, 0xaf]];
@@ -61,9 +65,10 @@ describe('single-decode path against the strict path', () => {
       fc.asyncProperty(tokens, async (token) => {
         fuzz.report.tick();
         stats.cases += 1;
-        const [once, reference] = await Promise.all([endingOf(singleDecode.verify(token)), endingOf(strict.verify(token))]);
-        if (once.accepted) stats.accepted += 1;
+        const [once, onceOfTwo, reference] = await Promise.all([singleDecode, twoIssuers, strict].map((verifier) => endingOf(verifier.verify(token))));
+        if (once!.accepted) stats.accepted += 1;
         expect(once).toEqual(reference);
+        expect(onceOfTwo).toEqual(reference);
       }),
       fcParams('signing'),
     );
