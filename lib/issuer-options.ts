@@ -6,6 +6,7 @@ import type { HeaderPolicy } from './header.js';
 import { optionalBoolean, optionalNumber, requiredString, stringOrStrings } from './internal/option-checks.js';
 import { checkFetchURL } from './internal/url-policy.js';
 import type { JWKSClient, JWKSClientOptions } from './jwks-client.js';
+import { checkJWKSCacheOptions } from './jwks-options.js';
 import { resolveOpaqueOptions, type IntrospectionOptions, type ResolvedOpaqueOptions, type TokenFormat, type UserinfoOptions } from './opaque-options.js';
 
 /** JWKS cache settings for the client bearer-guard creates from `jwksUri` (see `createJWKSClient`). */
@@ -100,6 +101,7 @@ export function resolveIssuer(where: string, input: IssuerOptions, allowHttpLoop
   if (input.jwksClient !== undefined && input.jwks !== undefined) {
     throw new ConfigError(`${where} \`jwks\` cache settings belong to \`createJWKSClient()\` when \`jwksClient\` is given`);
   }
+  if (input.jwks !== undefined) checkJWKSCacheOptions(where, input.jwks);
   const jwksUri = input.jwksUri === undefined ? undefined : checkFetchURL(`${where} \`jwksUri\``, input.jwksUri, allowHttpLoopback);
   // Discovery is needed for keys without `jwksUri`/`jwksClient`, and for an opaque endpoint not given.
   if (jwksUri === undefined && input.jwksClient === undefined && input.tokenFormat !== 'opaque') checkDiscoverable(where, issuer, allowHttpLoopback, 'jwksUri');

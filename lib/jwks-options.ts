@@ -60,7 +60,8 @@ const DEFAULTS = {
   maxResponseBytes: 524_288,
   cacheMaxEntries: 100,
 } as const;
-const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'store', 'cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
+const CACHE_OPTION_NAMES = new Set(['cache', 'rateLimit', ...Object.keys(DEFAULTS)]);
+const OPTION_NAMES = new Set(['jwksUri', 'allowHttpLoopback', 'store', ...CACHE_OPTION_NAMES]);
 
 /**
  * Checks `createJWKSClient` options once, at construction.
@@ -72,11 +73,7 @@ export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOpti
   }
   rejectUnknownKeys(WHERE, input, OPTION_NAMES);
   if (!isPlainObject(input)) throw new ConfigError(`${WHERE}: options must be an object`);
-  for (const name of ['cache', 'rateLimit'] as const) {
-    if (input[name] !== undefined && input[name] !== true) {
-      throw new ConfigError(`${WHERE}: \`${name}\` must be true or absent; bearer-guard always caches and rate-limits key fetches`);
-    }
-  }
+  checkCompatibilityFlags((name) => `${WHERE}: \`${name}\``, input);
   if (input.allowHttpLoopback !== undefined && typeof input.allowHttpLoopback !== 'boolean') {
     throw new ConfigError(`${WHERE}: \`allowHttpLoopback\` must be a boolean`);
   }
@@ -84,17 +81,9 @@ export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOpti
   if (input.store !== undefined && !isSharedStore(input.store)) {
     throw new ConfigError(`${WHERE}: \`store\` must be a shared store, e.g. from \`createRedisStore()\``);
   }
-  const number = (name: keyof typeof DEFAULTS, min: number, rules?: NumberRules) =>
-    // `?? undefined`: a `null` here has always meant the default, like an absent option
-    optionalNumber(`${WHERE}: \`${name}\``, input[name] ?? undefined, min, rules) ?? DEFAULTS[name];
   return Object.freeze({
     jwksUri: checkFetchURL(`${WHERE}: \`jwksUri\``, input.jwksUri, allowHttpLoopback),
-    cacheMaxAge: number('cacheMaxAge', 0, { exclusiveMin: true }),
-    cacheMaxAgeFallback: number('cacheMaxAgeFallback', 0),
-    cooldown: number('cooldown', 0, { exclusiveMin: true }),
-    timeout: number('timeout', 0, { exclusiveMin: true, max: MAX_TIMER_MS }),
-    maxResponseBytes: number('maxResponseBytes', 1, { integer: true }),
-    cacheMaxEntries: number('cacheMaxEntries', 1, { integer: true }),
+    ...cacheSettings((name) => `${WHERE}: \`${name}\``, input),
     allowHttpLoopback,
     store: input.store as SharedStore | undefined,
   });
@@ -109,6 +98,44 @@ const STORE_IDS = new WeakMap<SharedStore, number>();
 let storeCount = 0;
 
 /** A number per store object: clients sharing keys through different stores are different clients. */
+/**
+ * Checks the cache settings `verifyToken` and `createVerifier` take as `jwks` (the same rules as
+ * `createJWKSClient`'s), at startup, with messages naming them as the caller wrote them.
+ * @param where the start of every message, e.g. "verifyToken:" or "verifyToken: `issuers[1]`:"
+ * @throws ConfigError, e.g. "verifyToken: `jwks.timeout` must be a number > 0 and ≤ 2147483647"
+ */
+export function checkJWKSCacheOptions(where: string, input: unknown): void {
+  rejectUnknownKeys(`${where} \`jwks\``, input, CACHE_OPTION_NAMES);
+  if (!isPlainObject(input)) throw new ConfigError(`${where} \`jwks\` must be an object`);
+  const label = (name: string): string => `${where} \`jwks.${name}\``;
+  checkCompatibilityFlags(label, input);
+  cacheSettings(label, input);
+}
+
+/** jwks-rsa's `cache` and `rateLimit`: accepted so its configurations paste in, but never turned off. */
+function checkCompatibilityFlags(label: (name: string) => string, input: Record<string, unknown>): void {
+  for (const name of ['cache', 'rateLimit'] as const) {
+    if (input[name] !== undefined && input[name] !== true) {
+      throw new ConfigError(`${label(name)} must be true or absent; bearer-guard always caches and rate-limits key fetches`);
+    }
+  }
+}
+
+/** The cache settings, checked, with defaults applied; `label` names an option in a message. */
+function cacheSettings(label: (name: string) => string, input: Record<string, unknown>): Omit<ResolvedJWKSClientOptions, 'jwksUri' | 'allowHttpLoopback' | 'store'> {
+  const number = (name: keyof typeof DEFAULTS, min: number, rules?: NumberRules) =>
+    // `?? undefined`: a `null` here has always meant the default, like an absent option
+    optionalNumber(label(name), input[name] ?? undefined, min, rules) ?? DEFAULTS[name];
+  return {
+    cacheMaxAge: number('cacheMaxAge', 0, { exclusiveMin: true }),
+    cacheMaxAgeFallback: number('cacheMaxAgeFallback', 0),
+    cooldown: number('cooldown', 0, { exclusiveMin: true }),
+    timeout: number('timeout', 0, { exclusiveMin: true, max: MAX_TIMER_MS }),
+    maxResponseBytes: number('maxResponseBytes', 1, { integer: true }),
+    cacheMaxEntries: number('cacheMaxEntries', 1, { integer: true }),
+  };
+}
+
 function storeId(store: SharedStore | undefined): number {
   if (store === undefined) return 0;
   let id = STORE_IDS.get(store);

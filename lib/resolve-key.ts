@@ -1,8 +1,7 @@
-import { discoverIssuer, metadataURL, type DiscoveryOptions } from './discovery.js';
+import { discoverIssuer, type DiscoveryOptions } from './discovery.js';
 import { KeySourceError } from './errors.js';
 import { FetchError } from './internal/fetch-json.js';
 import { createJWKSClient, type JWKSClient } from './jwks-client.js';
-import { resolveJWKSClientOptions } from './jwks-options.js';
 import type { ResolvedIssuer } from './options.js';
 import type { SharedStore } from './store.js';
 
@@ -57,9 +56,8 @@ export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: bo
 
 function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean, store: SharedStore | undefined): KeyResolver {
   const discovery = discoveryOptionsOf(issuer, allowHttpLoopback);
-  // The cache settings are checked now, at startup, with the only URL known before discovery:
-  // otherwise a bad one would throw after discovery, on every request, as a 401.
-  resolveJWKSClientOptions({ ...issuer.jwks, jwksUri: metadataURL(issuer.issuer, issuer.discovery).href, allowHttpLoopback });
+  // The cache settings were checked at startup (issuer-options.ts): a bad one cannot throw here,
+  // after discovery, on every request.
   // Set once discovery has succeeded; from then on lookups are as cheap as with a `jwksUri`.
   let client: JWKSClient | undefined;
 

@@ -40,6 +40,11 @@ describe('option checks at construction', () => {
     ['a duplicate issuer', { issuers: [BASE, BASE] }, 'lists "https://issuer.test" twice'],
     ['an unknown key in an issuers entry', { issuers: [{ ...BASE, jwks_uri: 'x' }] }, 'verifyToken: `issuers[0]`: unknown option `jwks_uri`'],
     ['a bad tokenCache', { ...BASE, tokenCache: { maxEntries: 0 } }, '`tokenCache.maxEntries` must be a number ≥ 1'],
+    // JWKS cache settings are named as written here, not as createJWKSClient's (which the caller never called).
+    ['a bad jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { timeout: -1 } }, 'verifyToken: `jwks.timeout` must be a number > 0 and ≤ 2147483647'],
+    ['a bad jwks setting of an issuers entry', { issuers: [BASE, { ...BASE, issuer: 'https://b.test', jwks: { cacheMaxEntries: 1.5 } }] }, 'verifyToken: `issuers[1]`: `jwks.cacheMaxEntries` must be an integer ≥ 1'],
+    ['an unknown jwks setting', { ...BASE, jwks: { maxAge: 1 } }, 'verifyToken: `jwks`: unknown option `maxAge`'],
+    ['jwks cache turned off', { ...BASE, jwks: { cache: false } }, 'verifyToken: `jwks.cache` must be true or absent'],
     ['a non-function hook', { ...BASE, onRejected: 'log' }, '`onRejected` must be a function'],
     ['a non-boolean credentialsRequired', { ...BASE, credentialsRequired: 'no' }, '`credentialsRequired` must be true or false'],
   ])('throws ConfigError for %s', (_label, options, message) => {
