@@ -1,7 +1,7 @@
 /**
  * Server instructions per request, counted by valgrind's callgrind: the steady counterpart of the
  * HTTP stage's `process.cpuUsage()` figures. An instruction count does not depend on what else the
- * machine runs: repeated counts of one server agreed within 2.5 % here (0.5 % within a run), where
+ * machine runs: repeated counts of one server agreed within 3 % over five runs here (0.5 % within a run), where
  * its CPU time per request moved by up to 20 % within one run.
  *
  * Each contender's bench/server.ts runs under callgrind in a process of its own, with V8's
