@@ -156,16 +156,24 @@ function readDump(file: string): { total: number; gc: number; compiler: number }
   const summary = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
   if (summary === null) throw new Error(`no instruction total in ${file}`);
   const annotated = execFileSync('callgrind_annotate', ['--threshold=100', file], { maxBuffer: 64 * 1024 * 1024 }).toString();
-  let gc = 0;
-  let compiler = 0;
+  return { total: Number(summary[1]), ...splitAnnotated(annotated) };
+}
+
+/** Whose instructions a function's are: V8's garbage collector, its optimizing compilers, or the program's work. */
+export function instructionKind(symbol: string): 'gc' | 'compiler' | 'work' {
+  if (COMPILER_SYMBOL.test(symbol)) return 'compiler';
+  return GC_SYMBOL.test(symbol) ? 'gc' : 'work';
+}
+
+/** The collector's and the compilers' instructions in callgrind_annotate's per-function listing. */
+export function splitAnnotated(annotated: string): { gc: number; compiler: number } {
+  const sums = { gc: 0, compiler: 0, work: 0 };
   for (const line of annotated.split('\n')) {
     const row = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
     if (row === null || row[2]!.includes('PROGRAM TOTALS')) continue;
-    const instructions = Number(row[1]!.replaceAll(',', ''));
-    if (COMPILER_SYMBOL.test(row[2]!)) compiler += instructions;
-    else if (GC_SYMBOL.test(row[2]!)) gc += instructions;
+    sums[instructionKind(row[2]!)] += Number(row[1]!.replaceAll(',', ''));
   }
-  return { total: Number(summary[1]), gc, compiler };
+  return { gc: sums.gc, compiler: sums.compiler };
 }
 
 /** Ratios of the instruction counts, in the terms of the HTTP targets. */
