@@ -2,6 +2,8 @@ import { KeySourceError } from './errors.js';
 import { fetchJSONObject, FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { checkFetchURL } from './internal/url-policy.js';
+import { createSharedMetadata } from './shared-metadata.js';
+import type { SharedStore } from './store.js';
 
 /** Which metadata document to read: OIDC Discovery 1.0 §4 or RFC 8414 §3. */
 export type MetadataDocument = 'openid-configuration' | 'oauth-authorization-server';
@@ -34,6 +36,11 @@ export interface DiscoveryOptions {
   readonly maxBytes: number;
   /** After a failed discovery, ms before the next attempt; requests in between get a 503. */
   readonly retryAfterMs: number;
+  /**
+   * The fleet's store: a document that passed its checks is shared, and when the metadata cannot
+   * be fetched the fleet's copy is used instead, after the same checks.
+   */
+  readonly store?: SharedStore | undefined;
 }
 
 /** Where the metadata of `issuer` lives (OIDC appends to the path; RFC 8414 inserts before it). */
@@ -84,14 +91,33 @@ export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promi
 
 async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise<IssuerMetadata> {
   const url = metadataURL(issuer, options.document);
-  const retryAfterSec = options.retryAfterMs / 1000;
+  const shared = options.store && createSharedMetadata(options.store, url.href);
   let document: Record<string, unknown>;
   try {
     document = await fetchJSONObject(url, { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
   } catch (err) {
+    // An instance starting while the endpoint is down takes the copy another instance fetched, held
+    // to every check a fetched document passes. A document that was fetched but fails them is an
+    // answer, not an outage: it never falls back.
+    const copy = await shared?.load();
+    if (copy !== undefined) {
+      try {
+        return checkMetadata(issuer, url, copy, options);
+      } catch {
+        // a copy that fails the checks is no copy: the outage stands
+      }
+    }
     const detail = err instanceof FetchError ? err.message : 'it could not be fetched';
     throw new KeySourceError(`Issuer metadata is unavailable: ${detail}`, honouredRetryWindowMs(err, options.retryAfterMs) / 1000, { cause: err });
   }
+  const metadata = checkMetadata(issuer, url, document, options);
+  shared?.save({ issuer: document.issuer, jwks_uri: document.jwks_uri, introspection_endpoint: document.introspection_endpoint, userinfo_endpoint: document.userinfo_endpoint });
+  return metadata;
+}
+
+/** The members bearer-guard uses, checked: the exact issuer, and the URL policy on every endpoint. */
+function checkMetadata(issuer: string, url: URL, document: Record<string, unknown>, options: DiscoveryOptions): IssuerMetadata {
+  const retryAfterSec = options.retryAfterMs / 1000;
   // OIDC Discovery §4.3 / RFC 8414 §3.3: the document must name exactly the issuer we asked about,
   // or a compromised or misconfigured host could hand out another issuer's keys.
   if (document.issuer !== issuer) {

@@ -44,7 +44,7 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
 
   async function endpoint(): Promise<string> {
     if (opaque.endpoint !== undefined) return opaque.endpoint.href;
-    const metadata = await discoverIssuer(policy.issuer, discoveryOptionsOf(policy, allowHttpLoopback));
+    const metadata = await discoverIssuer(policy.issuer, discoveryOptionsOf(policy, allowHttpLoopback, store));
     const member = source === 'introspection' ? 'introspection_endpoint' : 'userinfo_endpoint';
     const found = metadata[member];
     if (found !== undefined) return found;

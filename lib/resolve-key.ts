@@ -44,10 +44,11 @@ function notReady(issuer: string, err: unknown): unknown {
 }
 
 /** Discovery options for an issuer, with the same deadline and byte cap as its JWKS fetch. */
-export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: boolean): DiscoveryOptions {
+export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: boolean, store: SharedStore | undefined): DiscoveryOptions {
   return {
     document: issuer.discovery,
     allowHttpLoopback,
+    store,
     timeoutMs: issuer.jwks?.timeout ?? DEFAULT_FETCH_TIMEOUT_MS,
     maxBytes: issuer.jwks?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     retryAfterMs: DISCOVERY_RETRY_MS,
@@ -55,7 +56,7 @@ export function discoveryOptionsOf(issuer: ResolvedIssuer, allowHttpLoopback: bo
 }
 
 function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boolean, store: SharedStore | undefined): KeyResolver {
-  const discovery = discoveryOptionsOf(issuer, allowHttpLoopback);
+  const discovery = discoveryOptionsOf(issuer, allowHttpLoopback, store);
   // The cache settings were checked at startup (issuer-options.ts): a bad one cannot throw here,
   // after discovery, on every request.
   // Set once discovery has succeeded; from then on lookups are as cheap as with a `jwksUri`.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRevocationList, verifyToken, type RevocationList, type VerifyTokenOptions } from '../lib/index.js';
 import type { RedisStoreOptions } from '../lib/redis/index.js';
 import { createApp } from './helpers/app.js';
@@ -379,5 +379,78 @@ describe('a fleet whose store has a `secret`', () => {
     await unsigned.revocations.revokeToken({ jti, exp: NOW + 300, iss: TEST_ISSUER });
     const signed = await startInstance({ redis: { prefix, secret: SIGNING } });
     expect(await signed.status(token)).toBe(401);
+  });
+});
+
+describe('a fleet that finds its keys by discovery', () => {
+  // A tenant issuer of its own per test: discovery is cached per process and issuer URL. Within a
+  // test, a cold instance gets another `jwks.timeout` than the warm one, which gives it a discovery
+  // and a JWKS client of its own (both are keyed by their limits), as a new process would have.
+  let tenant: IdpServer;
+  let tenants = 0;
+  beforeEach(async () => {
+    tenants += 1;
+    tenant = await startIdpServer({ keys: [KEY], issuerPath: `/tenant-${tenants}`, jwksPath: `/tenant-${tenants}/jwks` });
+  });
+  afterEach(() => tenant.close());
+
+  const discovering = (options: InstanceOptions = {}) => startInstance({ issuer: tenant.issuer, jwksUri: undefined, ...options });
+  const tenantToken = (key = KEY) => signToken(key, { iss: tenant.issuer });
+  const metadataUrl = () => `${tenant.issuer}/.well-known/openid-configuration`;
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+  let prefixes = 0;
+  const nextPrefix = () => `fleet-discovery-${++prefixes}:`;
+
+  /** Plants a metadata document in Redis, as an attacker who can write to it would. */
+  async function plantMetadata(prefix: string, document: Record<string, unknown>): Promise<void> {
+    const raw = await redis.client();
+    await raw.set(`${prefix}metadata:${sha256(metadataUrl())}`, JSON.stringify({ url: metadataUrl(), document }), { PX: 60_000 });
+  }
+
+  it('lets an instance started while the whole IdP is down find the jwks_uri in the fleet\'s metadata and accept valid JWTs', async () => {
+    const warm = await discovering();
+    expect(await warm.status(tenantToken())).toBe(200); // discovered and fetched: both shared
+    tenant.setFault({ kind: 'status', status: 503 });
+    const cold = await discovering({ jwks: { timeout: 4_000 } });
+    expect(await cold.status(tenantToken())).toBe(200);
+    expect(await cold.status(tenantToken(FORGER))).toBe(401);
+  });
+
+  it('answers 503 on such an instance without a store (the control)', async () => {
+    const warm = await discovering();
+    expect(await warm.status(tenantToken())).toBe(200);
+    tenant.setFault({ kind: 'status', status: 503 });
+    const cold = await discovering({ shared: false, jwks: { timeout: 4_000 } });
+    expect(await cold.status(tenantToken())).toBe(503);
+  });
+
+  it('checks the fleet\'s copy as a fetched document: one naming another issuer is not used', async () => {
+    const prefix = nextPrefix();
+    const evil = await startIdpServer({ keys: [FORGER] });
+    try {
+      await plantMetadata(prefix, { issuer: 'https://attacker.test', jwks_uri: evil.jwksUri });
+      tenant.setFault({ kind: 'status', status: 503 });
+      const cold = await discovering({ redis: { prefix } });
+      expect(await cold.status(tenantToken(FORGER))).toBe(503);
+    } finally {
+      await evil.close();
+    }
+  });
+
+  it('follows a planted copy without a secret, and with one reads it as absent and answers 503', async () => {
+    const prefix = nextPrefix();
+    const evil = await startIdpServer({ keys: [FORGER] });
+    try {
+      await plantMetadata(prefix, { issuer: tenant.issuer, jwks_uri: evil.jwksUri });
+      tenant.setFault({ kind: 'status', status: 503 });
+      // The control: write access to Redis is trusted without a secret, as for key sets.
+      const unsigned = await discovering({ redis: { prefix } });
+      expect(await unsigned.status(tenantToken(FORGER))).toBe(200);
+      const signed = await discovering({ redis: { prefix, secret: 'fleet-signing-secret-0123456789-abcdef' }, jwks: { timeout: 4_000 } });
+      expect(await signed.status(tenantToken(FORGER))).toBe(503);
+      expect(signed.logger.warnings.filter((line) => /failed its integrity check/.test(line))).toHaveLength(1);
+    } finally {
+      await evil.close();
+    }
   });
 });
