@@ -1,9 +1,8 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { isPlainObject, parseJSONTextSafely } from './internal/safe-json.js';
 import { selectVerificationJWKs } from './key-policy.js';
 import { KeySet, type SigningKeyLike } from './key-set.js';
 import type { SharedStore } from './store.js';
-import { guardStore } from './store-guard.js';
+import { guardStore, readSharedObject } from './store-guard.js';
 
 /** The last good key set of one JWKS URL, as the fleet shares it. */
 export interface SharedKeySet {
@@ -33,14 +32,8 @@ export function createSharedKeySet(store: SharedStore, jwksUri: string, keepMs: 
       shared.set(key, JSON.stringify({ jwksUri, fetchedAtMs: set.fetchedAtMs, keys: set.toJWKs() }), ttlMs).catch(() => undefined);
     },
     async load(previous) {
-      let stored: string | undefined;
-      try {
-        stored = await shared.get(key);
-      } catch {
-        return undefined;
-      }
-      const document = stored === undefined ? undefined : parseJSONTextSafely(stored);
-      if (!isPlainObject(document) || document.jwksUri !== jwksUri || !Array.isArray(document.keys)) return undefined;
+      const document = await readSharedObject(shared, key);
+      if (document?.jwksUri !== jwksUri || !Array.isArray(document.keys)) return undefined;
       const { fetchedAtMs } = document;
       if (typeof fetchedAtMs !== 'number' || fetchedAtMs > Date.now() || Date.now() - fetchedAtMs >= keepMs) return undefined;
       // The same key policy as a fetched JWKS: what a store holds is not trusted more.

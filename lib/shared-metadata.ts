@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { isPlainObject, parseJSONTextSafely } from './internal/safe-json.js';
+import { isPlainObject } from './internal/safe-json.js';
 import type { SharedStore } from './store.js';
-import { guardStore } from './store-guard.js';
+import { guardStore, readSharedObject } from './store-guard.js';
 
 /**
  * How long the fleet keeps an issuer's metadata after an instance last discovered it (7 days).
@@ -36,14 +36,8 @@ export function createSharedMetadata(store: SharedStore, url: string): SharedMet
       shared.set(key, JSON.stringify({ url, document }), SHARED_METADATA_KEEP_MS).catch(() => undefined);
     },
     async load() {
-      let stored: string | undefined;
-      try {
-        stored = await shared.get(key);
-      } catch {
-        return undefined;
-      }
-      const entry = stored === undefined ? undefined : parseJSONTextSafely(stored);
-      if (!isPlainObject(entry) || entry.url !== url || !isPlainObject(entry.document)) return undefined;
+      const entry = await readSharedObject(shared, key);
+      if (entry?.url !== url || !isPlainObject(entry.document)) return undefined;
       return entry.document;
     },
   };

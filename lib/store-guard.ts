@@ -1,3 +1,4 @@
+import { isPlainObject, parseJSONTextSafely } from './internal/safe-json.js';
 import type { SharedStore, StoreLogger } from './store.js';
 
 /** A shared-store call that failed, timed out or was not tried because the store is down. */
@@ -26,6 +27,21 @@ export function guardStore(store: SharedStore): SharedStore {
     GUARDS.set(store, guarded);
   }
   return guarded;
+}
+
+/**
+ * The JSON object stored under `key` in a guarded store, or `undefined` when it is absent, is not
+ * a JSON object, or the store fails: what another instance shared is an optimisation, never an error.
+ */
+export async function readSharedObject(shared: SharedStore, key: string): Promise<Record<string, unknown> | undefined> {
+  let stored: string | undefined;
+  try {
+    stored = await shared.get(key);
+  } catch {
+    return undefined;
+  }
+  const value = stored === undefined ? undefined : parseJSONTextSafely(stored);
+  return isPlainObject(value) ? value : undefined;
 }
 
 function createGuard(store: SharedStore): SharedStore {
