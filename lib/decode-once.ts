@@ -60,7 +60,7 @@ export function createSingleDecodePath<Source extends DecodeOnceSource>(sources:
 
   // What the two callbacks below found for the token being verified. jsonwebtoken calls them
   // before `jwt.verify` returns (the key is handed over synchronously), and nothing in them can
-  // start another verification, so one pair of variables and callbacks serves every call
+  // start another verification, so one set of variables and callbacks serves every call
   // without allocating closures per request.
   let key: VerificationKey | undefined;
   let keySource: Source | undefined;
