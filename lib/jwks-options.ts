@@ -97,7 +97,6 @@ export function registryKey(options: ResolvedJWKSClientOptions): string {
 const STORE_IDS = new WeakMap<SharedStore, number>();
 let storeCount = 0;
 
-/** A number per store object: clients sharing keys through different stores are different clients. */
 /**
  * Checks the cache settings `verifyToken` and `createVerifier` take as `jwks` (the same rules as
  * `createJWKSClient`'s), at startup, with messages naming them as the caller wrote them.
@@ -136,6 +135,7 @@ function cacheSettings(label: (name: string) => string, input: Record<string, un
   };
 }
 
+/** A number per store object: clients sharing keys through different stores are different clients. */
 function storeId(store: SharedStore | undefined): number {
   if (store === undefined) return 0;
   let id = STORE_IDS.get(store);

@@ -8,7 +8,7 @@ import { guardStore, readSharedObject } from './store-guard.js';
  * Instances discover once, when they start, so this must outlast the gaps between starts; what it
  * bounds is only where the keys are found: the key set itself has its own, shorter bound.
  */
-export const SHARED_METADATA_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
+const SHARED_METADATA_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The metadata document of one issuer URL, as the fleet shares it. */
 export interface SharedMetadata {
