@@ -3,7 +3,7 @@ import { fetchJSONObject, FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { checkFetchURL } from './internal/url-policy.js';
 import { createSharedMetadata } from './shared-metadata.js';
-import type { SharedStore } from './store.js';
+import { storeId, type SharedStore } from './store.js';
 
 /** Which metadata document to read: OIDC Discovery 1.0 §4 or RFC 8414 §3. */
 export type MetadataDocument = 'openid-configuration' | 'oauth-authorization-server';
@@ -58,18 +58,19 @@ interface CachedDiscovery {
   retryWindowMs: number;
 }
 
-
-// Shared by every verifier in the process: one discovery per issuer and document.
+// Shared by every verifier in the process: one discovery per issuer, document, limits and store.
+// The store is part of the key because it changes the outcome of an outage: a verifier with a
+// store falls back to the fleet's copy, one without answers 503; neither may get the other's.
 const DISCOVERIES = new Map<string, CachedDiscovery>();
 
 /**
- * Fetches and checks an issuer's metadata, once per process: concurrent first callers share one
+ * Fetches and checks an issuer's metadata, once per process (and store): concurrent first callers share one
  * fetch; success is kept; a failure is remembered for `retryAfterMs` (requests in that window
  * get a 503 without a fetch) and then retried.
  * @throws KeySourceError when the metadata cannot be fetched or fails the checks
  */
 export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promise<IssuerMetadata> {
-  const cacheKey = JSON.stringify([issuer, options.document, options.allowHttpLoopback, options.timeoutMs, options.maxBytes]);
+  const cacheKey = JSON.stringify([issuer, options.document, options.allowHttpLoopback, options.timeoutMs, options.maxBytes, storeId(options.store)]);
   const cached = DISCOVERIES.get(cacheKey);
   const nowMs = Date.now();
   if (cached !== undefined && cached.failedAtMs === undefined) return cached.promise;

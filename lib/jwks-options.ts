@@ -2,7 +2,7 @@ import { ConfigError } from './errors.js';
 import { MAX_TIMER_MS, optionalNumber, rejectUnknownKeys, type NumberRules } from './internal/option-checks.js';
 import { isPlainObject } from './internal/safe-json.js';
 import { checkFetchURL } from './internal/url-policy.js';
-import { isSharedStore, type SharedStore } from './store.js';
+import { isSharedStore, storeId, type SharedStore } from './store.js';
 
 /** Options of `createJWKSClient`. Names and units follow jwks-rsa where it has the option. */
 export interface JWKSClientOptions {
@@ -94,8 +94,6 @@ export function registryKey(options: ResolvedJWKSClientOptions): string {
   return JSON.stringify({ ...options, jwksUri: options.jwksUri.href, store: storeId(options.store) });
 }
 
-const STORE_IDS = new WeakMap<SharedStore, number>();
-let storeCount = 0;
 
 /**
  * Checks the cache settings `verifyToken` and `createVerifier` take as `jwks` (the same rules as
@@ -133,15 +131,4 @@ function cacheSettings(label: (name: string) => string, input: Record<string, un
     maxResponseBytes: number('maxResponseBytes', 1, { integer: true }),
     cacheMaxEntries: number('cacheMaxEntries', 1, { integer: true }),
   };
-}
-
-/** A number per store object: clients sharing keys through different stores are different clients. */
-function storeId(store: SharedStore | undefined): number {
-  if (store === undefined) return 0;
-  let id = STORE_IDS.get(store);
-  if (id === undefined) {
-    id = ++storeCount;
-    STORE_IDS.set(store, id);
-  }
-  return id;
 }

@@ -69,3 +69,20 @@ export function isSharedStore(value: unknown): value is SharedStore {
   const timeoutMs = candidate.timeoutMs;
   return typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs) && METHODS.every((name) => typeof candidate[name] === 'function');
 }
+
+const STORE_IDS = new WeakMap<SharedStore, number>();
+let storeCount = 0;
+
+/**
+ * A number per store object (0 for none), for cache keys: what two verifiers share through
+ * different stores, or one with a store and one without, must not be the same cache entry.
+ */
+export function storeId(store: SharedStore | undefined): number {
+  if (store === undefined) return 0;
+  let id = STORE_IDS.get(store);
+  if (id === undefined) {
+    id = ++storeCount;
+    STORE_IDS.set(store, id);
+  }
+  return id;
+}

@@ -383,9 +383,10 @@ describe('a fleet whose store has a `secret`', () => {
 });
 
 describe('a fleet that finds its keys by discovery', () => {
-  // A tenant issuer of its own per test: discovery is cached per process and issuer URL. Within a
-  // test, a cold instance gets another `jwks.timeout` than the warm one, which gives it a discovery
-  // and a JWKS client of its own (both are keyed by their limits), as a new process would have.
+  // A tenant issuer of its own per test: discovery is cached per process and issuer URL. Each
+  // instance has a store object of its own, and discovery and JWKS clients are keyed by store too,
+  // so a cold instance discovers and fetches for itself, as a new process would. An instance without
+  // a store still shares them with another such instance of equal limits: `jwks.timeout` tells apart.
   let tenant: IdpServer;
   let tenants = 0;
   beforeEach(async () => {
@@ -411,7 +412,7 @@ describe('a fleet that finds its keys by discovery', () => {
     const warm = await discovering();
     expect(await warm.status(tenantToken())).toBe(200); // discovered and fetched: both shared
     tenant.setFault({ kind: 'status', status: 503 });
-    const cold = await discovering({ jwks: { timeout: 4_000 } });
+    const cold = await discovering();
     expect(await cold.status(tenantToken())).toBe(200);
     expect(await cold.status(tenantToken(FORGER))).toBe(401);
   });
@@ -422,6 +423,17 @@ describe('a fleet that finds its keys by discovery', () => {
     tenant.setFault({ kind: 'status', status: 503 });
     const cold = await discovering({ shared: false, jwks: { timeout: 4_000 } });
     expect(await cold.status(tenantToken())).toBe(503);
+  });
+
+  it('does not let a verifier without a store pass its failed discovery on to one with a store', async () => {
+    const warm = await discovering();
+    expect(await warm.status(tenantToken())).toBe(200);
+    tenant.setFault({ kind: 'status', status: 503 });
+    // The same limits, so only the store tells the two discoveries apart.
+    const alone = await discovering({ shared: false, jwks: { timeout: 4_000 } });
+    expect(await alone.status(tenantToken())).toBe(503);
+    const cold = await discovering({ jwks: { timeout: 4_000 } });
+    expect(await cold.status(tenantToken())).toBe(200);
   });
 
   it('checks the fleet\'s copy as a fetched document: one naming another issuer is not used', async () => {
@@ -446,7 +458,7 @@ describe('a fleet that finds its keys by discovery', () => {
       // The control: write access to Redis is trusted without a secret, as for key sets.
       const unsigned = await discovering({ redis: { prefix } });
       expect(await unsigned.status(tenantToken(FORGER))).toBe(200);
-      const signed = await discovering({ redis: { prefix, secret: 'fleet-signing-secret-0123456789-abcdef' }, jwks: { timeout: 4_000 } });
+      const signed = await discovering({ redis: { prefix, secret: 'fleet-signing-secret-0123456789-abcdef' } });
       expect(await signed.status(tenantToken(FORGER))).toBe(503);
       expect(signed.logger.warnings.filter((line) => /failed its integrity check/.test(line))).toHaveLength(1);
     } finally {
