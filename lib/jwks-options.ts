@@ -121,8 +121,7 @@ function checkCompatibilityFlags(label: (name: string) => string, input: Record<
 /** The cache settings, checked, with defaults applied; `label` names an option in a message. */
 function cacheSettings(label: (name: string) => string, input: Record<string, unknown>): Omit<ResolvedJWKSClientOptions, 'jwksUri' | 'allowHttpLoopback' | 'store'> {
   const number = (name: keyof typeof DEFAULTS, min: number, rules?: NumberRules) =>
-    // `?? undefined`: a `null` here has always meant the default, like an absent option
-    optionalNumber(label(name), input[name] ?? undefined, min, rules) ?? DEFAULTS[name];
+    optionalNumber(label(name), input[name], min, rules) ?? DEFAULTS[name];
   return {
     cacheMaxAge: number('cacheMaxAge', 0, { exclusiveMin: true }),
     cacheMaxAgeFallback: number('cacheMaxAgeFallback', 0),

@@ -65,7 +65,8 @@ describe('createJWKSClient options', () => {
   });
 
   // Each number option, what it wants, and its values out of range; every option is also tried
-  // with a string, NaN and both infinities.
+  // with a string, `null` (refused like every other option: only an absent one takes the
+  // default), NaN and both infinities.
   const NUMBER_OPTIONS: readonly [string, string, readonly number[]][] = [
     ['cacheMaxAge', 'a number > 0', [0, -1]],
     ['cacheMaxAgeFallback', 'a number ≥ 0', [-1]],
@@ -75,7 +76,7 @@ describe('createJWKSClient options', () => {
     ['cacheMaxEntries', 'an integer ≥ 1', [0, 1.5]],
   ];
   it.each(NUMBER_OPTIONS.flatMap(([name, wanted, outOfRange]) =>
-    ['100', Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, ...outOfRange].map((value) => [name, value, wanted] as const)))(
+    ['100', null, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, ...outOfRange].map((value) => [name, value, wanted] as const)))(
     'throws ConfigError naming `%s` for the value %o, saying what it wants',
     (name, value, wanted) => {
       const create = () => createJWKSClient({ jwksUri: 'https://idp.example/jwks', [name]: value } as JWKSClientOptions);

@@ -42,6 +42,7 @@ describe('option checks at construction', () => {
     ['a bad tokenCache', { ...BASE, tokenCache: { maxEntries: 0 } }, '`tokenCache.maxEntries` must be a number ≥ 1'],
     // JWKS cache settings are named as written here, not as createJWKSClient's (which the caller never called).
     ['a bad jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { timeout: -1 } }, 'verifyToken: `jwks.timeout` must be a number > 0 and ≤ 2147483647'],
+    ['a null jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { cooldown: null } }, 'verifyToken: `jwks.cooldown` must be a number > 0'],
     ['a bad jwks setting of an issuers entry', { issuers: [BASE, { ...BASE, issuer: 'https://b.test', jwks: { cacheMaxEntries: 1.5 } }] }, 'verifyToken: `issuers[1]`: `jwks.cacheMaxEntries` must be an integer ≥ 1'],
     ['an unknown jwks setting', { ...BASE, jwks: { maxAge: 1 } }, 'verifyToken: `jwks`: unknown option `maxAge`'],
     ['jwks cache turned off', { ...BASE, jwks: { cache: false } }, 'verifyToken: `jwks.cache` must be true or absent'],
