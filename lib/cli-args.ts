@@ -8,6 +8,7 @@ export class UsageError extends Error {
 /** The subcommands of `bearer-guard`. */
 export type Command = 'decode' | 'verify' | 'help';
 
+/** The text of `bearer-guard --help` (and of a call without a command, on stderr). */
 export const USAGE = `bearer-guard: inspect and verify bearer tokens (JWTs) from the command line
 
 Usage:

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine, UsageError, USAGE, type ParsedCommand } from './cli-args.js';
+import { readToken } from './cli-input.js';
 import { createStyle, safeJSON, safeText } from './cli-format.js';
 import { describeFailure, renderToken, summarize } from './cli-render.js';
 import { toFlagNames, toVerifierOptions } from './cli-verifier-options.js';
@@ -24,9 +25,6 @@ export interface CliIO {
 const OK = 0;
 const INVALID = 1;
 const FAILURE = 2;
-
-/** Stdin beyond this is not read; an over-long token is then refused as `token_too_large`. */
-const MAX_INPUT_BYTES = 64 * 1024;
 
 /**
  * The `bearer-guard` command line: `decode`, `verify`, `help`. Writes the result alone to
@@ -99,34 +97,6 @@ async function verify(token: string, parsed: ParsedCommand, io: CliIO): Promise<
     }
     return INVALID;
   }
-}
-
-/** The token from the argument, or from stdin when there is none (or it is `-`), trimmed. */
-async function readToken(given: string | undefined, io: CliIO): Promise<string> {
-  let raw = given;
-  if (raw === undefined || raw === '-') {
-    const interactive = io.stdin.isTTY === true;
-    if (interactive) io.stderr.write('Paste the token and press Enter: ');
-    raw = await readInput(io.stdin, interactive);
-  }
-  // Accept what people copy: a header line ("Authorization: Bearer …") or its value.
-  const token = raw.trim().replace(/^(?:authorization:\s*)?bearer\s+/i, '').trim();
-  if (token === '') throw new UsageError('no TOKEN: give it as an argument or on stdin');
-  return token;
-}
-
-async function readInput(stdin: CliIO['stdin'], firstLineOnly: boolean): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stdin) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
-    chunks.push(bytes);
-    size += bytes.length;
-    // A terminal has no end of input until Ctrl-D: there, one line is the token.
-    if (size > MAX_INPUT_BYTES || (firstLineOnly && bytes.includes(0x0a))) break;
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return firstLineOnly ? text.split('\n', 1)[0]! : text;
 }
 
 function unverifiedPayload(token: string): JWTPayload {
