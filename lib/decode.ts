@@ -1,5 +1,6 @@
 import { InvalidTokenError } from './errors.js';
 import { endsCanonically, isCanonicalBase64url } from './internal/base64url.js';
+import { optionalNumber } from './internal/option-checks.js';
 import { isPlainObject, parseJSONSafely } from './internal/safe-json.js';
 import type { DecodedJWT, JWTHeader, JWTPayload } from './types.js';
 
@@ -20,7 +21,8 @@ export interface DecodeJWTOptions {
  *
  * Accepts only a strict compact JWS (RFC 7515 §7.1): three canonical base64url segments, a
  * UTF-8 JSON object as header (with a string `alg`) and as payload.
- * @throws InvalidTokenError with reason `malformed` (or `token_too_large`) for anything else
+ * @throws InvalidTokenError with reason `malformed` (or `token_too_large`) for anything else;
+ *   ConfigError for a `maxLength` that is not an integer ≥ 1
  * @example
  * const { sub } = decodeJWT<{ sub: string }>(req.auth.token);
  * const { header } = decodeJWT(token, { complete: true });
@@ -28,7 +30,9 @@ export interface DecodeJWTOptions {
 export function decodeJWT<Payload extends object = JWTPayload>(token: string, options: DecodeJWTOptions & { complete: true }): DecodedJWT<Payload>;
 export function decodeJWT<Payload extends object = JWTPayload>(token: string, options?: DecodeJWTOptions & { complete?: false }): Payload;
 export function decodeJWT<Payload extends object = JWTPayload>(token: string, options: DecodeJWTOptions = {}): Payload | DecodedJWT<Payload> {
-  const decoded = decodeCompactJWS<Payload>(token, options.maxLength ?? MAX_TOKEN_LENGTH);
+  // A NaN or Infinity here would lift the length cap, so a wrong value is refused, not ignored.
+  const maxLength = optionalNumber('decodeJWT: `maxLength`', options.maxLength, 1, { integer: true }) ?? MAX_TOKEN_LENGTH;
+  const decoded = decodeCompactJWS<Payload>(token, maxLength);
   return options.complete === true ? decoded : decoded.payload;
 }
 

@@ -5,7 +5,7 @@ import { ConfigError } from './errors.js';
 import type { HeaderPolicy } from './header.js';
 import { optionalBoolean, optionalNumber, requiredString, stringOrStrings } from './internal/option-checks.js';
 import { checkFetchURL } from './internal/url-policy.js';
-import type { JWKSClient, JWKSClientOptions } from './jwks-client.js';
+import { isJWKSClient, type JWKSClient, type JWKSClientOptions } from './jwks-client.js';
 import { checkJWKSCacheOptions } from './jwks-options.js';
 import { resolveOpaqueOptions, type IntrospectionOptions, type ResolvedOpaqueOptions, type TokenFormat, type UserinfoOptions } from './opaque-options.js';
 
@@ -32,7 +32,7 @@ export interface IssuerOptions {
   jwks?: JWKSCacheOptions;
   /** Accepted signature algorithms. Default `['RS256']`. */
   algorithms?: readonly SupportedAlgorithm[];
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. Default 5. */
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`, at most 600. Default 5. */
   clockTolerance?: number;
   /** Seconds after `iat` beyond which a token is refused (`iat` then required). Default: no limit. */
   maxTokenAge?: number;
@@ -86,6 +86,12 @@ const DEFAULTS = {
 } as const;
 
 /**
+ * The most skew `clockTolerance` may allow: every expired token is accepted for that long. Real
+ * skew is seconds; a larger value is almost always milliseconds given for seconds (5000 for 5 s).
+ */
+const MAX_CLOCK_TOLERANCE_SEC = 600;
+
+/**
  * Validates one issuer's policy and fills in defaults.
  * @param where the start of every message, e.g. "verifyToken:" or "verifyToken: `issuers[1]`:"
  * @throws ConfigError naming the first wrong option
@@ -97,6 +103,9 @@ export function resolveIssuer(where: string, input: IssuerOptions, allowHttpLoop
   if (typ !== undefined && typ !== 'at+jwt') throw new ConfigError(`${where} \`typ\` must be 'at+jwt' or left out`);
   if (input.jwksUri !== undefined && input.jwksClient !== undefined) {
     throw new ConfigError(`${where} give \`jwksUri\` or \`jwksClient\`, not both`);
+  }
+  if (input.jwksClient !== undefined && !isJWKSClient(input.jwksClient)) {
+    throw new ConfigError(`${where} \`jwksClient\` must come from \`createJWKSClient()\``);
   }
   if (input.jwksClient !== undefined && input.jwks !== undefined) {
     throw new ConfigError(`${where} \`jwks\` cache settings belong to \`createJWKSClient()\` when \`jwksClient\` is given`);
@@ -124,8 +133,8 @@ export function resolveIssuer(where: string, input: IssuerOptions, allowHttpLoop
     audiences,
     allowMissingAudience: optionalBoolean(`${where} \`dangerouslyAllowMissingAudience\``, input.dangerouslyAllowMissingAudience) ?? false,
     algorithms: input.algorithms === undefined ? DEFAULTS.algorithms : resolveAlgorithms(where, input.algorithms),
-    clockTolerance: optionalNumber(`${where} \`clockTolerance\``, input.clockTolerance, 0) ?? DEFAULTS.clockTolerance,
-    maxTokenAge: optionalNumber(`${where} \`maxTokenAge\``, input.maxTokenAge, 1),
+    clockTolerance: optionalNumber(`${where} \`clockTolerance\``, input.clockTolerance, 0, { max: MAX_CLOCK_TOLERANCE_SEC, unit: 'seconds' }) ?? DEFAULTS.clockTolerance,
+    maxTokenAge: optionalNumber(`${where} \`maxTokenAge\``, input.maxTokenAge, 1, { unit: 'seconds' }),
     // RFC 9068 §2.2: an at+jwt must carry these, whatever else the API requires.
     requiredClaims: Object.freeze(typ === 'at+jwt' ? [...new Set([...AT_JWT_REQUIRED_CLAIMS, ...requiredClaims])] : [...requiredClaims]),
     typ,

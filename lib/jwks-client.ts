@@ -33,6 +33,8 @@ export interface JWKSClient {
 }
 
 const clients = new Map<string, JWKSClient>();
+/** Every client `createJWKSClient` made: `jwksClient` takes these only (see isJWKSClient). */
+const made = new WeakSet<object>();
 
 /**
  * The key source for one JWKS URL, built on jwks-rsa's `JwksClient` (which filters `use`,
@@ -57,6 +59,16 @@ export function createJWKSClient(options: JWKSClientOptions): JWKSClient {
   if (client === undefined) {
     client = createCachedKeySource(resolved);
     clients.set(key, client);
+    made.add(client);
   }
   return client;
+}
+
+/**
+ * Whether `value` is a client `createJWKSClient` made. The `jwksClient` option takes nothing else:
+ * a look-alike object would skip the hardened fetch and the key policy, and a wrong value (a URL
+ * string, say) would otherwise pass startup and fail every request.
+ */
+export function isJWKSClient(value: unknown): value is JWKSClient {
+  return typeof value === 'object' && value !== null && made.has(value);
 }

@@ -65,6 +65,20 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken', 'store', 'revocations',
 ]);
 
+/** Options that only `verifyToken` reads: they concern the request, which `createVerifier` never sees. */
+const EXPRESS_ONLY_KEYS = ['realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken'] as const;
+
+/**
+ * Refuses the Express-only options in `createVerifier`: they would be accepted and do nothing,
+ * and `credentialsRequired: false` in particular reads as if it changed what is accepted.
+ * @throws ConfigError naming the first one given
+ */
+export function rejectExpressOnlyOptions(fn: string, input: VerifyTokenOptions): void {
+  for (const key of EXPRESS_ONLY_KEYS) {
+    if (input[key] !== undefined) throw new ConfigError(`${fn}: \`${key}\` is an option of \`verifyToken\` (it concerns the request); \`${fn}\` takes tokens`);
+  }
+}
+
 /**
  * Validates options once, at construction, and fills in defaults.
  * @param fn the public function name that starts every message (`verifyToken`, `createVerifier`)
@@ -74,10 +88,16 @@ export function resolveOptions(fn: string, input: VerifyTokenOptions): ResolvedO
   rejectUnknownKeys(fn, input, TOP_LEVEL_KEYS);
   const allowHttpLoopback = optionalBoolean(`${fn}: \`allowHttpLoopback\``, input.allowHttpLoopback) ?? false;
   const issuers = resolveIssuers(fn, input, allowHttpLoopback);
+  if (input.getToken !== undefined) {
+    // `getToken` replaces extraction, so these would be silently ignored.
+    for (const key of ['allowQueryToken', 'allowBodyToken'] as const) {
+      if (input[key] !== undefined) throw new ConfigError(`${fn}: \`${key}\` has no effect with \`getToken\`, which replaces header, query and body extraction`);
+    }
+  }
   return Object.freeze({
     issuers,
     allowHttpLoopback,
-    maxTokenLength: optionalNumber(`${fn}: \`maxTokenLength\``, input.maxTokenLength, 16) ?? DEFAULTS.maxTokenLength,
+    maxTokenLength: optionalNumber(`${fn}: \`maxTokenLength\``, input.maxTokenLength, 16, { integer: true }) ?? DEFAULTS.maxTokenLength,
     tokenCacheEntries: resolveTokenCache(fn, input.tokenCache),
     hooks: Object.freeze({
       onVerified: optionalFunction<AuditHooks['onVerified']>(`${fn}: \`onVerified\``, input.onVerified),
@@ -111,8 +131,12 @@ function resolveIssuers(fn: string, input: VerifyTokenOptions, allowHttpLoopback
     if (input.issuer === undefined) throw new ConfigError(`${fn}: \`issuer\` is required (or \`issuers\` for several)`);
     return Object.freeze([resolveIssuer(`${fn}:`, input as IssuerOptions, allowHttpLoopback)]);
   }
-  for (const key of ['issuer', 'audience', 'jwksUri', 'jwksClient'] as const) {
-    if (input[key] !== undefined) throw new ConfigError(`${fn}: \`${key}\` belongs inside each \`issuers\` entry when \`issuers\` is used`);
+  // Only the shared keys are defaults for every entry; any other issuer option at the top level
+  // would be dropped, and silently dropping `introspection` or `tokenFormat` fails open.
+  for (const key of ISSUER_KEYS) {
+    if (input[key] !== undefined && !(SHARED_ISSUER_KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError(`${fn}: \`${key}\` belongs inside each \`issuers\` entry when \`issuers\` is used`);
+    }
   }
   if (!Array.isArray(input.issuers) || input.issuers.length === 0) {
     throw new ConfigError(`${fn}: \`issuers\` must be a non-empty array`);
@@ -138,7 +162,7 @@ function resolveTokenCache(fn: string, value: VerifyTokenOptions['tokenCache']):
   if (value === undefined) return DEFAULTS.tokenCacheEntries;
   if (value === false) return 0;
   rejectUnknownKeys(`${fn}: \`tokenCache\``, value, new Set(['maxEntries']));
-  return optionalNumber(`${fn}: \`tokenCache.maxEntries\``, value.maxEntries, 1) ?? DEFAULTS.tokenCacheEntries;
+  return optionalNumber(`${fn}: \`tokenCache.maxEntries\``, value.maxEntries, 1, { integer: true }) ?? DEFAULTS.tokenCacheEntries;
 }
 
 function definedOnly<T extends object>(record: T): Partial<T> {

@@ -4,7 +4,7 @@ import { checkHeader } from './header.js';
 import { deepFreeze } from './internal/deep-freeze.js';
 import type { VerificationKey } from './jwks-client.js';
 import { createOpaqueVerifier } from './opaque-verifier.js';
-import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
+import { rejectExpressOnlyOptions, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
 import { createKeyResolver, type KeyResolver } from './resolve-key.js';
 import { createSingleDecodePath } from './decode-once.js';
 import { issuerEntryOf, routeToken } from './route-token.js';
@@ -49,6 +49,7 @@ interface IssuerEntry {
  * const { payload } = await verifier.verify(token);
  */
 export function createVerifier(options: VerifyTokenOptions): Verifier {
+  rejectExpressOnlyOptions('createVerifier', options);
   const { verify, ready } = buildVerifier(resolveOptions('createVerifier', options));
   return { verify, ready };
 }

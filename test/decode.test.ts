@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJWT, InvalidTokenError } from '../lib/index.js';
+import { ConfigError, decodeJWT, InvalidTokenError } from '../lib/index.js';
 
 function encode(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -72,6 +72,11 @@ describe('decodeJWT', () => {
     const token = compact(HEADER, { ...PAYLOAD, pad: 'x'.repeat(9000) });
     expect(reasonOf(token)).toBe('token_too_large');
     expect(decodeJWT(token, { maxLength: 20_000 })).toMatchObject({ sub: 'user-1' });
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, 0, 100.5, '9000'])('refuses a `maxLength` of %o, which would lift or break the cap', (maxLength) => {
+    const token = compact(HEADER, { ...PAYLOAD, pad: 'x'.repeat(9000) });
+    expect(() => decodeJWT(token, { maxLength } as { maxLength: number })).toThrow(new ConfigError('decodeJWT: `maxLength` must be an integer ≥ 1'));
   });
 
   it('drops __proto__ members so the result cannot pollute prototypes', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createVerifier, verifyToken } from '../lib/index.js';
+import { ConfigError, createJWKSClient, createVerifier, verifyToken } from '../lib/index.js';
 import type { VerifyTokenOptions } from '../lib/index.js';
 
 const BASE = { issuer: 'https://issuer.test', audience: 'https://api.test', jwksUri: 'https://issuer.test/jwks' };
@@ -30,16 +30,28 @@ describe('option checks at construction', () => {
     ['alg none', { ...BASE, algorithms: ['none'] }, '`algorithms` must not contain "none"'],
     ['an HMAC algorithm', { ...BASE, algorithms: ['HS256'] }, '`algorithms` must not contain "HS256"'],
     ['an unsupported algorithm', { ...BASE, algorithms: ['RS1'] }, 'unsupported "RS1"'],
-    ['a negative clockTolerance', { ...BASE, clockTolerance: -1 }, '`clockTolerance` must be a number ≥ 0'],
-    ['a string clockTolerance', { ...BASE, clockTolerance: '5' }, '`clockTolerance` must be a number'],
-    ['a zero maxTokenAge', { ...BASE, maxTokenAge: 0 }, '`maxTokenAge` must be a number ≥ 1'],
+    ['a negative clockTolerance', { ...BASE, clockTolerance: -1 }, '`clockTolerance` must be a number of seconds ≥ 0 and ≤ 600'],
+    ['a string clockTolerance', { ...BASE, clockTolerance: '5' }, '`clockTolerance` must be a number of seconds'],
+    // Milliseconds given for seconds would accept every expired token for another 83 minutes.
+    ['a clockTolerance in milliseconds', { ...BASE, clockTolerance: 5000 }, '`clockTolerance` must be a number of seconds ≥ 0 and ≤ 600'],
+    ['a zero maxTokenAge', { ...BASE, maxTokenAge: 0 }, '`maxTokenAge` must be a number of seconds ≥ 1'],
     ['an unknown typ policy', { ...BASE, typ: 'JWT' }, "`typ` must be 'at+jwt'"],
     ['a bare-name issuer without jwksUri', { issuer: 'auth.sophon.xyz', audience: 'partner' }, '"auth.sophon.xyz" is not a URL, so its keys cannot be discovered: give `jwksUri`'],
     ['issuer next to issuers', { ...BASE, issuers: [BASE] }, '`issuer` belongs inside each `issuers` entry'],
+    // Dropped silently, these would fail open: JWTs checked locally where introspection was asked for.
+    ['introspection next to issuers', { issuers: [BASE], introspection: { clientId: 'api', clientSecret: 's' } }, 'verifyToken: `introspection` belongs inside each `issuers` entry'],
+    ['userinfo next to issuers', { issuers: [BASE], userinfo: true }, 'verifyToken: `userinfo` belongs inside each `issuers` entry'],
+    ['tokenFormat next to issuers', { issuers: [BASE], tokenFormat: 'opaque' }, 'verifyToken: `tokenFormat` belongs inside each `issuers` entry'],
+    ['a jwksClient that is a URL', { issuer: BASE.issuer, audience: BASE.audience, jwksClient: BASE.jwksUri }, 'verifyToken: `jwksClient` must come from `createJWKSClient()`'],
+    ['a look-alike jwksClient', { issuer: BASE.issuer, audience: BASE.audience, jwksClient: { jwksUri: BASE.jwksUri, peekKeys: () => undefined } }, '`jwksClient` must come from `createJWKSClient()`'],
     ['an empty issuers list', { issuers: [] }, '`issuers` must be a non-empty array'],
     ['a duplicate issuer', { issuers: [BASE, BASE] }, 'lists "https://issuer.test" twice'],
     ['an unknown key in an issuers entry', { issuers: [{ ...BASE, jwks_uri: 'x' }] }, 'verifyToken: `issuers[0]`: unknown option `jwks_uri`'],
-    ['a bad tokenCache', { ...BASE, tokenCache: { maxEntries: 0 } }, '`tokenCache.maxEntries` must be a number ≥ 1'],
+    ['a bad tokenCache', { ...BASE, tokenCache: { maxEntries: 0 } }, '`tokenCache.maxEntries` must be an integer ≥ 1'],
+    ['a fractional tokenCache size', { ...BASE, tokenCache: { maxEntries: 2.5 } }, '`tokenCache.maxEntries` must be an integer ≥ 1'],
+    ['a fractional maxTokenLength', { ...BASE, maxTokenLength: 100.5 }, '`maxTokenLength` must be an integer ≥ 16'],
+    ['allowQueryToken with getToken', { ...BASE, getToken: () => undefined, allowQueryToken: true }, '`allowQueryToken` has no effect with `getToken`'],
+    ['allowBodyToken with getToken', { ...BASE, getToken: () => undefined, allowBodyToken: false }, '`allowBodyToken` has no effect with `getToken`'],
     // JWKS cache settings are named as written here, not as createJWKSClient's (which the caller never called).
     ['a bad jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { timeout: -1 } }, 'verifyToken: `jwks.timeout` must be a number > 0 and ≤ 2147483647'],
     ['a null jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { cooldown: null } }, 'verifyToken: `jwks.cooldown` must be a number > 0'],
@@ -54,6 +66,21 @@ describe('option checks at construction', () => {
 
   it('names createVerifier in messages from createVerifier', () => {
     expect(configError({ audience: 'x' }, createVerifier)).toMatch(/^createVerifier: `issuer` is required/);
+  });
+
+  it.each(['realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken'])(
+    'refuses the Express-only option `%s` in createVerifier, which would ignore it',
+    (key) => {
+      const value = key === 'getToken' ? () => undefined : key === 'realm' ? 'api' : false;
+      expect(configError({ ...BASE, [key]: value }, createVerifier)).toBe(
+        `createVerifier: \`${key}\` is an option of \`verifyToken\` (it concerns the request); \`createVerifier\` takes tokens`,
+      );
+    },
+  );
+
+  it('takes a jwksClient from createJWKSClient', () => {
+    const jwksClient = createJWKSClient({ jwksUri: BASE.jwksUri });
+    expect(() => verifyToken({ issuer: BASE.issuer, audience: BASE.audience, jwksClient })).not.toThrow();
   });
 
   it('applies top-level policy as defaults for each issuers entry', async () => {

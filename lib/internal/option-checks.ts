@@ -27,6 +27,8 @@ export interface NumberRules {
   readonly max?: number;
   /** Accepts whole numbers only (counts, sizes in bytes). */
   readonly integer?: boolean;
+  /** Named in the message ("a number of seconds ≥ 0"), where a wrong unit is the likely mistake. */
+  readonly unit?: string;
 }
 
 /**
@@ -73,11 +75,12 @@ export function optionalFunction<F>(where: string, value: unknown): F | undefine
   return value as F;
 }
 
-function wantedNumber(min: number, { exclusiveMin, max, integer }: NumberRules): string {
+function wantedNumber(min: number, { exclusiveMin, max, integer, unit }: NumberRules): string {
   const bounds: string[] = [];
   if (min > -Infinity) bounds.push(`${exclusiveMin === true ? '>' : '≥'} ${min}`);
   if (max !== undefined) bounds.push(`≤ ${max}`);
-  return [integer === true ? 'an integer' : 'a number', bounds.join(' and ')].filter(Boolean).join(' ');
+  const kind = `${integer === true ? 'an integer' : 'a number'}${unit === undefined ? '' : ` of ${unit}`}`;
+  return [kind, bounds.join(' and ')].filter(Boolean).join(' ');
 }
 
 function closestName(key: string, known: ReadonlySet<string>): string | undefined {
