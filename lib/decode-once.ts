@@ -88,7 +88,12 @@ export function createSingleDecodePath<Source extends DecodeOnceSource>(sources:
     // The alphabet is jws's to check (it refuses the token otherwise: the strict path then
     // answers); the canonical ends are not, so they are checked here. test/decode-once.test.ts
     // pins both.
-    if (token.length > maxTokenLength || canonicalSegmentEnds(token) === undefined) return undefined;
+    if (token.length > maxTokenLength) return undefined;
+    const ends = canonicalSegmentEnds(token);
+    // The payload's first byte must be `{` (base64url `e`): with `typ: "JWT"` jws parses the payload
+    // and jsonwebtoken parses a resulting string again, so a signed JSON *string* holding JSON would
+    // come out an object here where the strict decoder refuses it. An object's first byte is `{`.
+    if (ends === undefined || token.charCodeAt(ends.first + 1) !== LOWER_E) return undefined;
     key = undefined;
     keySource = undefined;
     outcome = undefined;
@@ -128,6 +133,8 @@ export function createSingleDecodePath<Source extends DecodeOnceSource>(sources:
     }
   }
 }
+
+const LOWER_E = 0x65;
 
 /** Handed to jsonwebtoken's key callback to stop it before the signature check. */
 const NOT_HERE = new Error('bearer-guard: strict path');

@@ -42,6 +42,19 @@ describe('single-decode miss path', () => {
     expect(err).toMatchObject({ status: 401, reason: 'malformed' });
   });
 
+  it('refuses a signed JSON string holding the claims, which jws and jsonwebtoken would parse twice under `typ: "JWT"`', async () => {
+    const payload = JSON.stringify(`{${CLAIMS}}`);
+    const v = await verifier();
+    const err = await rejection(v.verify(signBytes(HEADER, payload)));
+    expect(err).toMatchObject({ status: 401, reason: 'malformed' });
+  });
+
+  it('accepts a payload with whitespace before its opening brace, as the strict decoder does', async () => {
+    const v = await verifier();
+    const { payload } = await v.verify(signBytes(HEADER, ` {${CLAIMS}}`));
+    expect(payload.sub).toBe(defaultClaims().sub);
+  });
+
   it('accepts a genuine U+FFFD in a claim, as the strict decoder does', async () => {
     const v = await verifier();
     const { payload } = await v.verify(signToken(KEY, { name: 'a\uFFFDb' }));

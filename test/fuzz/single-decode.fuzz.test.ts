@@ -46,6 +46,28 @@ const rawBytesToken = fc.tuple(bytesInString, bytesInString).map(([inHeader, inP
   return `${input}.${signInput(input, { key: RS, alg: 'RS256' })}`;
 });
 
+/**
+ * A genuinely signed token whose payload is the claims in another JSON shape: a JSON string holding
+ * them (jws parses it under `typ: "JWT"`, jsonwebtoken parses the result again), leading
+ * whitespace, or a non-object. Only a plain object may be accepted, and only as the strict path does.
+ */
+const payloadShapeToken = fc.tuple(
+  fc.constantFrom('JWT', undefined, 'at+jwt'),
+  fc.constantFrom<(claims: string) => string>(
+    (claims) => JSON.stringify(claims),
+    (claims) => JSON.stringify(JSON.stringify(claims)),
+    (claims) => ` ${claims}`,
+    (claims) => `\n${claims}\t`,
+    (claims) => `[${claims}]`,
+    (claims) => claims,
+  ),
+).map(([typ, shape]) => {
+  const claims = `{"iss":"${TEST_ISSUER}","aud":"${TEST_AUDIENCE}","iat":${NOW},"exp":${NOW + 300},"sub":"s","client_id":"c","jti":"j"}`;
+  const header = JSON.stringify({ alg: 'RS256', kid: 'k1', ...(typ !== undefined && { typ }) });
+  const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(shape(claims)).toString('base64url')}`;
+  return `${input}.${signInput(input, { key: RS, alg: 'RS256' })}`;
+});
+
 type Ending =
   | { readonly accepted: true; readonly header: unknown; readonly payload: unknown }
   | { readonly accepted: false; readonly status: unknown; readonly reason: unknown; readonly message: unknown };
@@ -79,6 +101,10 @@ describe('single-decode path against the strict path', () => {
   it('ends every token case exactly as the strict path does', async () => {
     // The corpus holds valid tokens: a run that accepted none would compare nothing useful.
     expect(await compareEndings('single decode = strict', anyTokenCase(false).map(({ token }) => token))).toBeGreaterThan(0);
+  });
+
+  it('ends alike on signed payloads of other JSON shapes: a JSON string of the claims, whitespace, an array', async () => {
+    expect(await compareEndings('single decode = strict, payload shapes', payloadShapeToken)).toBeGreaterThan(0);
   });
 
   it('ends alike on signed headers and claims holding bad UTF-8, non-ASCII text and U+FFFD', async () => {
