@@ -6,13 +6,15 @@ import { requestRealm } from './request-realm.js';
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 // Spaces delimit scopes (RFC 6749 §3.3); tabs and line breaks are tolerated, since no
-// scope-token can contain them.
-const SEPARATORS = /\s+/;
+// scope-token can contain them. ASCII only: `\s` would also split on U+00A0, U+3000, U+FEFF…,
+// turning the one invalid scope "read\u00a0admin" into a grant of `admin`.
+const SEPARATORS = /[ \t\r\n]+/;
 
 /**
  * Scopes granted by a payload: `scope` (space-separated string, RFC 8693 §4.2 / RFC 9068 §2.2.3),
  * `scp` (array of strings, or a space-separated string as some IdPs send), `permissions`
- * (array of strings, as Auth0 sends). Exact tokens only; values of any other type are ignored.
+ * (array of strings, as Auth0 sends). Exact tokens only: strings split on ASCII whitespace alone,
+ * and anything that is not an RFC 6749 §3.3 scope-token (or not a string) is ignored.
  * Works on JWT claims and on introspection (RFC 7662 §2.2) and userinfo responses alike.
  * @example
  * parseScopes({ scope: 'email twitter' }).has('email'); // true
@@ -28,13 +30,15 @@ export function parseScopes(payload: unknown): ReadonlySet<string> {
   return scopes;
 }
 
+// Only scope-tokens are granted: anything else could never equal a required scope (those are
+// checked at startup), and left out it cannot be mistaken for one by code reading the set.
 function addSpaceSeparated(into: Set<string>, claim: string): void {
-  for (const scope of claim.split(SEPARATORS)) if (scope !== '') into.add(scope);
+  for (const scope of claim.split(SEPARATORS)) if (SCOPE_TOKEN.test(scope)) into.add(scope);
 }
 
 function addArray(into: Set<string>, claim: unknown): void {
   if (!Array.isArray(claim)) return;
-  for (const scope of claim) if (typeof scope === 'string' && scope !== '') into.add(scope);
+  for (const scope of claim) if (typeof scope === 'string' && SCOPE_TOKEN.test(scope)) into.add(scope);
 }
 
 /**

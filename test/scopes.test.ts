@@ -34,6 +34,17 @@ describe('parseScopes', () => {
     expect(sorted(parseScopes({ scope: 'https://api.example/read read:all' }))).toEqual(['https://api.example/read', 'read:all']);
   });
 
+  it.each(['\u00a0', '\u3000', '\u2028', '\ufeff', '\u1680', '\u2003', '\v', '\f'])(
+    'does not split on %j, which no scope-token contains: "read<it>admin" grants nothing',
+    (separator) => {
+      expect(sorted(parseScopes({ scope: `email read${separator}admin`, scp: `x${separator}admin` }))).toEqual(['email']);
+    },
+  );
+
+  it('skips array entries that are not scope-tokens (a space, a quote, a backslash, non-ASCII)', () => {
+    expect(sorted(parseScopes({ scp: ['read admin', 'say"hi', 'a\\b', 'caf\u00e9', 'ok'], permissions: ['write\u00a0admin'] }))).toEqual(['ok']);
+  });
+
   it('skips non-string and empty array entries', () => {
     expect(sorted(parseScopes({ scp: ['read', 42, null, '', { x: 1 }], permissions: [true, 'write'] }))).toEqual(['read', 'write']);
   });
@@ -116,6 +127,11 @@ describe.each(EXPRESS_VERSIONS)('scope middleware over HTTP (%s)', (_name, expre
     ])('lets a token whose %s holds every scope through', async (_label, payload) => {
       const res = await request(app(payload, requireScopes('read', 'write'))).get('/me');
       expect(res.status).toBe(200);
+    });
+
+    it('answers 403 for a `scope` joined by a no-break space, which is one invalid scope, not two', async () => {
+      const res = await request(app({ scope: 'read\u00a0admin' }, requireScopes('admin'))).get('/me');
+      expect(res.status).toBe(403);
     });
 
     it('answers 403 when only some of the scopes are granted', async () => {
