@@ -24,7 +24,23 @@ export function checkClaims(payload: JWTPayload, policy: ClaimPolicy, nowSec: nu
   checkAudience(payload, policy.audiences, policy.allowMissingAudience);
   checkTimeClaims(payload, policy, nowSec);
   checkRequiredClaims(payload, policy.requiredClaims);
+  checkStringClaims(payload);
   checkNotSenderConstrained(payload);
+}
+
+/** Claims that are strings whenever present: RFC 7519 §4.1.2 `sub`, §4.1.7 `jti`; RFC 8693 §4.3 `client_id`. */
+const STRING_CLAIMS = ['sub', 'jti', 'client_id'] as const;
+
+/**
+ * Each of `sub`, `jti` and `client_id`, when present, must be a string. Apps compare and store
+ * them as identifiers: a number, `null` or an object (`{"$ne": null}` handed to a database query)
+ * in their place is refused here rather than trusted there. RFC 9068 `typ: at+jwt` also requires them.
+ */
+export function checkStringClaims(payload: JWTPayload): void {
+  for (const claim of STRING_CLAIMS) {
+    const value = payload[claim];
+    if (value !== undefined && typeof value !== 'string') throw new InvalidTokenError('claim_invalid', `Token "${claim}" claim is not a string`);
+  }
 }
 
 /**
@@ -71,14 +87,14 @@ export function checkAudience(payload: JWTPayload, audiences: readonly string[],
 export function checkExpiry(payload: JWTPayload, nowSec: number, toleranceSec: number): void {
   const exp = numericDate(payload, 'exp');
   if (exp === undefined) throw new InvalidTokenError('claim_missing', 'Token has no "exp" claim');
-  if (nowSec >= exp + toleranceSec) throw new InvalidTokenError('token_expired', `Token expired at ${isoTime(exp)}`);
+  if (nowSec >= exp + toleranceSec) throw new InvalidTokenError('token_expired', `Token expired${atTime(exp)}`);
 }
 
 /** RFC 7519 §4.1.5: when present, the current time must be at or after `nbf`. */
 export function checkNotBefore(payload: JWTPayload, nowSec: number, toleranceSec: number): void {
   const nbf = numericDate(payload, 'nbf');
   if (nbf !== undefined && nowSec + toleranceSec < nbf) {
-    throw new InvalidTokenError('token_not_yet_valid', `Token is not valid before ${isoTime(nbf)}`);
+    throw new InvalidTokenError('token_not_yet_valid', `Token is not valid${atTime(nbf, 'before')}`);
   }
 }
 
@@ -114,7 +130,12 @@ function numericDate(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat'): number 
   return value;
 }
 
-function isoTime(seconds: number): string {
+/**
+ * " at 2026-12-02T06:00:00.000Z" (or " before …"), the one piece of a claim a message shows: a time
+ * helps whoever debugs a clock or a lifetime. A NumericDate no Date can hold gets nothing: the raw
+ * number would be token text, chosen by whoever made the token, in messages, headers and logs.
+ */
+function atTime(seconds: number, preposition = 'at'): string {
   const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? `${seconds}` : date.toISOString();
+  return Number.isNaN(date.getTime()) ? '' : ` ${preposition} ${date.toISOString()}`;
 }

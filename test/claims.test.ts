@@ -90,6 +90,30 @@ describe('checkClaims', () => {
   it('names the expiry time, never the token, in its message', () => {
     expect(() => checkClaims({ ...VALID, exp: NOW - 60 }, POLICY, NOW)).toThrow(`Token expired at ${new Date((NOW - 60) * 1000).toISOString()}`);
   });
+
+  it.each([
+    ['an exp', { exp: -8640000000001.5 }, 'Token expired'],
+    ['an nbf', { nbf: 123456789012345680000 }, 'Token is not valid'],
+  ])('shows no number for %s no date can hold (the raw value is token text)', (_label, claims, message) => {
+    let thrown: unknown;
+    try {
+      checkClaims({ ...VALID, ...claims }, POLICY, NOW);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(InvalidTokenError);
+    expect((thrown as Error).message).toBe(message);
+  });
+
+  it.each([
+    ['sub', 42], ['sub', null], ['sub', { $ne: null }], ['jti', 7], ['client_id', ['api']], ['client_id', true],
+  ])('refuses a `%s` of %o, which is not a string', (claim, value) => {
+    expect(reasonFor({ [claim]: value })).toBe('claim_invalid');
+  });
+
+  it('accepts string `sub`, `jti` and `client_id`', () => {
+    expect(reasonFor({ sub: '0xabc', jti: 'j1', client_id: 'api' })).toBeUndefined();
+  });
 });
 
 describe('sender-constrained tokens', () => {

@@ -219,7 +219,8 @@ const isFiniteNumber = (value: unknown): value is number => typeof value === 'nu
 /**
  * Whether verified claims must be accepted at `NOW` (RFC 7519 §4.1): `iss` equal to the issuer,
  * `aud` the audience or an array of strings holding it, `exp` a NumericDate with
- * `now < exp + tolerance`, and `nbf`/`iat`, when present, NumericDates not beyond `now + tolerance`.
+ * `now < exp + tolerance`, `nbf`/`iat`, when present, NumericDates not beyond `now + tolerance`,
+ * and `sub`, `jti`, `client_id`, when present, strings (RFC 7519 §4.1.2, §4.1.7; RFC 8693 §4.3).
  */
 export function claimsShouldBeAccepted(payload: Record<string, unknown>): boolean {
   const tolerance = POLICY.clockTolerance;
@@ -230,7 +231,7 @@ export function claimsShouldBeAccepted(payload: Record<string, unknown>): boolea
   if (!isFiniteNumber(exp) || !(NOW < exp + tolerance)) return false;
   if (nbf !== undefined && !(isFiniteNumber(nbf) && NOW + tolerance >= nbf)) return false;
   if (iat !== undefined && !(isFiniteNumber(iat) && iat <= NOW + tolerance)) return false;
-  return true;
+  return ['sub', 'jti', 'client_id'].every((claim) => payload[claim] === undefined || typeof payload[claim] === 'string');
 }
 
 // ---------------------------------------------------------------------------------------------
