@@ -77,7 +77,12 @@ export function verifyToken(options: VerifyTokenOptions): RequestHandler {
             fail(next, new InvalidRequestError('authorization_malformed', '`getToken` returned something other than a string'));
             return;
           }
-          verifyAndContinue(req, next, token === '' ? undefined : token);
+          // Empty credentials are a malformed request (RFC 6750 §3.1), as for the header; no token is `undefined`.
+          if (token === '') {
+            fail(next, new InvalidRequestError('authorization_malformed', '`getToken` returned an empty token'));
+            return;
+          }
+          verifyAndContinue(req, next, token);
         },
         (err: unknown) => fail(next, isAuthError(err) ? err : new InvalidRequestError('authorization_malformed', 'The token could not be read from the request', { cause: err })),
       );

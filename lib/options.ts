@@ -27,7 +27,11 @@ export interface VerifyTokenOptions extends Partial<IssuerOptions>, AuditHooks {
   allowQueryToken?: boolean;
   /** Accept a form-encoded `access_token` body field (RFC 6750 §2.2). Default false. (Express only.) */
   allowBodyToken?: boolean;
-  /** Read the token yourself; replaces header, query and body extraction. (Express only.) */
+  /**
+   * Read the token yourself; replaces header, query and body extraction. Return `undefined` when
+   * the request has none (401, or passed on with `credentialsRequired: false`); an empty string is
+   * empty credentials (400 `authorization_malformed`). (Express only.)
+   */
   getToken?: (req: import('express').Request) => string | undefined | Promise<string | undefined>;
   /**
    * State shared by a fleet (`createRedisStore()` from `bearer-guard/redis`): introspection

@@ -255,6 +255,15 @@ describe('verifyToken options', () => {
     expect(res.status).toBe(200);
   });
 
+  it('answers 400 when a custom getToken returns an empty string, and 401 without an error code for undefined', async () => {
+    const empty = await request(createApp([guard({ getToken: () => '' })])).get('/me');
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ reason: 'authorization_malformed' });
+    const none = await request(createApp([guard({ getToken: () => undefined })])).get('/me');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
+
   it('answers 400 when a custom getToken throws', async () => {
     const res = await request(createApp([guard({ getToken: () => { throw new Error('boom'); } })])).get('/me');
     expect(res.status).toBe(400);
