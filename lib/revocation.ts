@@ -34,8 +34,13 @@ export interface RevocationList {
    * revocation then holds on this instance only) when the store did not take it.
    */
   revokeToken(revocation: { jti: string; exp: number; iss?: string }): Promise<void>;
-  /** Revokes every token of `sub` at `iss` issued before `before` (seconds, compared with `iat`): "log out everywhere". */
-  revokeSubject(revocation: { iss: string; sub: string; before: number }): Promise<void>;
+  /**
+   * Revokes every token of `sub` at `iss` issued before `before` (seconds, compared with `iat`):
+   * "log out everywhere". Without `before`, every token issued up to now, this second included:
+   * `iat` counts whole seconds, so `before: Math.floor(Date.now() / 1000)` would spare a token
+   * issued earlier in the current second (a login right after the revocation then waits a second).
+   */
+  revokeSubject(revocation: { iss: string; sub: string; before?: number }): Promise<void>;
   /** Whether verified claims are revoked, by the mirror alone (no I/O). `issuer` stands in for a missing `iss`. */
   isRevoked(claims: JWTPayload, issuer?: string): boolean;
   /** Resolves once the whole shared list is loaded; rejects when the store cannot be read. */
@@ -88,9 +93,10 @@ export function createRevocationList(options: RevocationListOptions = {}): Revoc
       const { jti, exp, iss } = checkFields('revokeToken', revocation, { jti: 'string', exp: 'number', iss: 'optional string' });
       return revoke(tokenMember(iss as string | undefined, jti as string), (exp as number) * 1000 + EXP_MARGIN_MS);
     },
-    revokeSubject(revocation: { iss: string; sub: string; before: number }) {
-      const { iss, sub, before } = checkFields('revokeSubject', revocation, { iss: 'string', sub: 'string', before: 'number' });
-      return revoke(subjectMember(iss as string, sub as string, before as number), (before as number) * 1000 + retentionMs);
+    revokeSubject(revocation: { iss: string; sub: string; before?: number }) {
+      const fields = checkFields('revokeSubject', revocation, { iss: 'string', sub: 'string', before: 'optional number' });
+      const before = (fields.before as number | undefined) ?? Math.floor(Date.now() / 1000) + 1;
+      return revoke(subjectMember(fields.iss as string, fields.sub as string, before), before * 1000 + retentionMs);
     },
     isRevoked: (claims: JWTPayload, issuer?: string) => mirror.isRevoked(claims, issuer ?? ''),
     async ready() {
@@ -108,7 +114,7 @@ export function revocationGateOf(list: unknown): RevocationGate | undefined {
   return typeof list === 'object' && list !== null ? GATES.get(list) : undefined;
 }
 
-type FieldKind = 'string' | 'number' | 'optional string';
+type FieldKind = 'string' | 'number' | 'optional string' | 'optional number';
 
 /** Checks the argument of a revoke call; a wrong one is a programming error (TypeError), not a request failure. */
 function checkFields(fn: string, input: unknown, fields: Record<string, FieldKind>): Record<string, unknown> {
@@ -116,9 +122,10 @@ function checkFields(fn: string, input: unknown, fields: Record<string, FieldKin
   const record = input as Record<string, unknown>;
   for (const [name, kind] of Object.entries(fields)) {
     const value = record[name];
-    if (kind === 'optional string' && value === undefined) continue;
-    const ok = kind === 'number' ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string' && value !== '';
-    if (!ok) throw new TypeError(`${fn}: \`${name}\` must be ${kind === 'number' ? 'a finite number (seconds since the epoch)' : 'a non-empty string'}`);
+    if (kind.startsWith('optional') && value === undefined) continue;
+    const numeric = kind.endsWith('number');
+    const ok = numeric ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string' && value !== '';
+    if (!ok) throw new TypeError(`${fn}: \`${name}\` must be ${numeric ? 'a finite number (seconds since the epoch)' : 'a non-empty string'}`);
   }
   return record;
 }

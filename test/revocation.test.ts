@@ -115,6 +115,14 @@ describe('createRevocationList without a store', () => {
     expect(await reasonOf(v.verify(signToken(KEY, { sub: 'logged-out-user', ...claims })))).toBe(expected);
   });
 
+  it('revokeSubject without `before` also revokes a token issued earlier in the current second', async () => {
+    const revocations = revocationList();
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW * 1000 + 700 }); // 0.7 s into the second NOW
+    await revocations.revokeSubject({ iss: TEST_ISSUER, sub: 'logged-out-user' });
+    expect(revocations.isRevoked({ iss: TEST_ISSUER, sub: 'logged-out-user', iat: NOW })).toBe(true);
+    expect(revocations.isRevoked({ iss: TEST_ISSUER, sub: 'logged-out-user', iat: NOW + 1 })).toBe(false);
+  });
+
   it('revokeSubject leaves the same sub at another issuer alone', async () => {
     const revocations = revocationList();
     const v = verifier(revocations);
@@ -155,7 +163,8 @@ describe('createRevocationList without a store', () => {
   it.each([
     ['an empty jti', () => revocationList().revokeToken({ jti: '', exp: NOW })],
     ['an exp that is not a number', () => revocationList().revokeToken({ jti: 'x', exp: '1' as never })],
-    ['a subject without before', () => revocationList().revokeSubject({ iss: TEST_ISSUER, sub: 'x' } as never)],
+    ['a subject without sub', () => revocationList().revokeSubject({ iss: TEST_ISSUER } as never)],
+    ['a before that is not a number', () => revocationList().revokeSubject({ iss: TEST_ISSUER, sub: 'x', before: '1' as never })],
   ])('throws TypeError for %s', (_label, call) => {
     expect(call).toThrow(TypeError);
   });
