@@ -9,7 +9,11 @@ import { isSharedStore, type SharedStore } from './store.js';
 export type { SupportedAlgorithm } from './algorithms.js';
 export type { IssuerOptions, JWKSCacheOptions, ResolvedIssuer } from './issuer-options.js';
 
-/** An audit event: never the token, only the claims that matter (unverified ones on rejection). */
+/**
+ * The options of `verifyToken` and `createVerifier`: one issuer's policy at the top level (or
+ * several in `issuers`), plus how tokens are read, cached, audited, shared and revoked. Checked
+ * once, at construction: a wrong one throws `ConfigError` naming it.
+ */
 export interface VerifyTokenOptions extends Partial<IssuerOptions>, AuditHooks {
   /** Several issuers, each with its own policy, in place of top-level `issuer` / `audience`. */
   issuers?: readonly IssuerOptions[];

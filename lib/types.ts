@@ -33,13 +33,16 @@ export interface DecodedJWT<Payload extends object = JWTPayload> {
 /** Where a verified result came from. */
 export type AuthSource = 'jwt' | 'introspection' | 'userinfo';
 
-/** What lands on `req.auth` after a successful verification. */
+/**
+ * What lands on `req.auth` after a successful verification. Frozen, deeply, at run time (one
+ * result may be served from the cache to many requests); the types say so at the top levels.
+ */
 export interface AuthResult<Payload extends object = JWTPayload> {
   /** The bearer token as received. */
-  token: string;
+  readonly token: string;
   /** The JWS header; `undefined` for opaque tokens. */
-  header: JWTHeader | undefined;
+  readonly header: Readonly<JWTHeader> | undefined;
   /** Verified claims, or the introspection / userinfo response for opaque tokens. */
-  payload: Payload;
-  source: AuthSource;
+  readonly payload: Readonly<Payload>;
+  readonly source: AuthSource;
 }

@@ -50,8 +50,8 @@ describe('option checks at construction', () => {
     ['a bad tokenCache', { ...BASE, tokenCache: { maxEntries: 0 } }, '`tokenCache.maxEntries` must be an integer ≥ 1'],
     ['a fractional tokenCache size', { ...BASE, tokenCache: { maxEntries: 2.5 } }, '`tokenCache.maxEntries` must be an integer ≥ 1'],
     ['a fractional maxTokenLength', { ...BASE, maxTokenLength: 100.5 }, '`maxTokenLength` must be an integer ≥ 16'],
-    ['allowQueryToken with getToken', { ...BASE, getToken: () => undefined, allowQueryToken: true }, '`allowQueryToken` has no effect with `getToken`'],
-    ['allowBodyToken with getToken', { ...BASE, getToken: () => undefined, allowBodyToken: false }, '`allowBodyToken` has no effect with `getToken`'],
+    ['allowQueryToken with getToken', { ...BASE, getToken: (): undefined => undefined, allowQueryToken: true }, '`allowQueryToken` has no effect with `getToken`'],
+    ['allowBodyToken with getToken', { ...BASE, getToken: (): undefined => undefined, allowBodyToken: false }, '`allowBodyToken` has no effect with `getToken`'],
     // JWKS cache settings are named as written here, not as createJWKSClient's (which the caller never called).
     ['a bad jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { timeout: -1 } }, 'verifyToken: `jwks.timeout` must be a number > 0 and ≤ 2147483647'],
     ['a null jwks setting', { ...BASE, jwksUri: 'https://issuer.test/jwks', jwks: { cooldown: null } }, 'verifyToken: `jwks.cooldown` must be a number > 0'],

@@ -51,6 +51,18 @@ describe('verified-token cache', () => {
     expect((await v.verify(token)).payload).toMatchObject({ sub: 'user-1', roles: ['reader'] });
   });
 
+  it('types the result as read-only, so writing to it fails to compile (npm run typecheck)', async () => {
+    const result = await verifier().verify(signToken(KEY));
+    expect(() => {
+      // @ts-expect-error payload members are read-only
+      result.payload.sub = 'admin';
+    }).toThrow(TypeError);
+    expect(() => {
+      // @ts-expect-error req.auth itself is read-only
+      result.token = 'another';
+    }).toThrow(TypeError);
+  });
+
   it('checks every token again when tokenCache is false', async () => {
     const v = verifier({ tokenCache: false });
     const token = signToken(KEY);
