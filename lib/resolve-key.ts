@@ -1,4 +1,4 @@
-import { discoverIssuer, type DiscoveryOptions } from './discovery.js';
+import { discoverIssuer, type DiscoveryOptions, type IssuerMetadata } from './discovery.js';
 import { KeySourceError } from './errors.js';
 import { FetchError } from './internal/fetch-json.js';
 import { createJWKSClient, type JWKSClient } from './jwks-client.js';
@@ -65,7 +65,7 @@ function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: 
   async function discoveredClient(): Promise<JWKSClient> {
     if (client === undefined) {
       const metadata = await discoverIssuer(issuer.issuer, discovery);
-      client ??= createJWKSClient({ ...issuer.jwks, jwksUri: metadata.jwks_uri, allowHttpLoopback, store });
+      client ??= createJWKSClient({ ...issuer.jwks, jwksUri: jwksUriOf(metadata, discovery.retryAfterMs / 1000), allowHttpLoopback, store });
     }
     return client;
   }
@@ -76,4 +76,17 @@ function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: 
     hasKey: (key) => client?.hasKey(key) ?? false,
     ready: async () => (await discoveredClient()).ready(),
   };
+}
+
+/**
+ * The discovered `jwks_uri`. Without a usable one only JWTs fail, each with a 503 that says why
+ * (as the opaque path does for its endpoint): discovery itself stands, since opaque tokens of the
+ * same issuer need no keys.
+ * @throws KeySourceError naming `jwks_uri` when the metadata has none or the URL policy refused it
+ */
+function jwksUriOf(metadata: IssuerMetadata, retryAfterSec: number): string {
+  if (metadata.jwks_uri !== undefined) return metadata.jwks_uri;
+  const unusable = metadata.unusable.jwks_uri;
+  if (unusable !== undefined) throw new KeySourceError(`${unusable}, so it is not fetched; configure \`jwksUri\``, retryAfterSec);
+  throw new KeySourceError('Issuer metadata has no jwks_uri; configure `jwksUri`', retryAfterSec);
 }

@@ -10,15 +10,24 @@ import { guardStore, readSharedObject } from './store-guard.js';
  */
 const SHARED_METADATA_KEEP_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** What an instance may use of the metadata another instance shared. */
+export interface MetadataCopy {
+  /** The stored document, to be checked again exactly as a fetched one; only `issuer` and `jwks_uri` when `keysOnly`. */
+  readonly document: Record<string, unknown>;
+  /**
+   * True when the store does not sign its values: the introspection and userinfo endpoints were
+   * left out, since whoever planted them would receive the API's client secret and its callers'
+   * tokens, and keep them after losing write access to the store.
+   */
+  readonly keysOnly: boolean;
+}
+
 /** The metadata document of one issuer URL, as the fleet shares it. */
 export interface SharedMetadata {
   /** Stores the members bearer-guard reads of a document that passed its checks; never waits, never fails. */
   save(document: Readonly<Record<string, unknown>>): void;
-  /**
-   * The document another instance stored for this metadata URL, to be checked again exactly as a
-   * fetched one; `undefined` when there is none or the store fails.
-   */
-  load(): Promise<Record<string, unknown> | undefined>;
+  /** The copy another instance stored for this metadata URL; `undefined` when there is none or the store fails. */
+  load(): Promise<MetadataCopy | undefined>;
 }
 
 /**
@@ -38,7 +47,10 @@ export function createSharedMetadata(store: SharedStore, url: string): SharedMet
     async load() {
       const entry = await readSharedObject(shared, key);
       if (entry?.url !== url || !isPlainObject(entry.document)) return undefined;
-      return entry.document;
+      // Keys from an unsigned copy are the trust the store's documentation states (a planted key
+      // set is accepted just the same); a client secret is not: it outlives the write access.
+      if (shared.signsValues === true) return { document: entry.document, keysOnly: false };
+      return { document: { issuer: entry.document.issuer, jwks_uri: entry.document.jwks_uri }, keysOnly: true };
     },
   };
 }

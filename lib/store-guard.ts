@@ -90,6 +90,7 @@ function createGuard(store: SharedStore): SharedStore {
   return Object.freeze({
     timeoutMs: store.timeoutMs,
     logger: store.logger,
+    signsValues: store.signsValues === true,
     get: (key) => call(() => store.get(key)),
     set: (key, value, ttlMs) => call(() => store.set(key, value, Math.max(1, Math.ceil(ttlMs)))),
     setIfAbsent: (key, value, ttlMs) => call(() => store.setIfAbsent(key, value, Math.max(1, Math.ceil(ttlMs)))),

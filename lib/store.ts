@@ -39,6 +39,14 @@ export interface SharedStore {
   readonly timeoutMs: number;
   /** Where outage warnings go; `undefined` for none. */
   readonly logger: StoreLogger | undefined;
+  /**
+   * True when `get` returns only values an instance of this fleet wrote (`createRedisStore({ secret })`
+   * checks an HMAC tag). Absent or false (the default): whoever can write to the store is trusted
+   * as far as an unsigned store allows (answers, key sets, the `jwks_uri` of the fleet's metadata
+   * copy) but never with where the API sends its client credentials or its callers' tokens: the
+   * `introspection_endpoint` and `userinfo_endpoint` of that copy are not used.
+   */
+  readonly signsValues?: boolean;
   /** The value, or `undefined` when absent or expired. */
   get(key: string): Promise<string | undefined>;
   /** Sets a value that expires after `ttlMs` (≥ 1). */

@@ -1,12 +1,13 @@
 import request from 'supertest';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { discoverIssuer, metadataURL, type DiscoveryOptions, type OptionalEndpoint } from '../lib/discovery.js';
 import { ConfigError, createVerifier, KeySourceError, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import { createApp } from './helpers/app.js';
 import { startIdpServer, type Fault } from './helpers/idp-server.js';
+import { startIntrospectionServer, type IntrospectionServer } from './helpers/introspection-server.js';
 import { useIdpServer } from './helpers/use-idp-server.js';
 import { sharedKey } from './helpers/keys.js';
-import { signToken, TEST_AUDIENCE } from './helpers/tokens.js';
+import { NOW, signToken, TEST_AUDIENCE } from './helpers/tokens.js';
 import { rejection } from './helpers/outcome.js';
 
 const KEY = sharedKey('d1');
@@ -63,10 +64,12 @@ describe('discoverIssuer', () => {
   });
 
   it.each<[string, OptionalEndpoint, unknown, string]>([
-    ['introspection_endpoint over http off loopback', 'introspection_endpoint', 'http://idp.example/introspect', 'must use https: (plain http: is allowed only for loopback hosts with `allowHttpLoopback: true`)'],
-    ['introspection_endpoint that is not a string', 'introspection_endpoint', 42, 'must be a non-empty URL string'],
-    ['userinfo_endpoint with credentials', 'userinfo_endpoint', 'https://user:pw@idp.example/userinfo', 'must not contain credentials'],
-  ])('records an %s as unusable, with why, instead of failing discovery', async (_label, member, value, why) => {
+    ['a jwks_uri over http off loopback', 'jwks_uri', 'http://idp.example/jwks', 'must use https: (plain http: is allowed only for loopback hosts with `allowHttpLoopback: true`)'],
+    ['a jwks_uri that is empty', 'jwks_uri', '', 'must be a non-empty URL string'],
+    ['an introspection_endpoint over http off loopback', 'introspection_endpoint', 'http://idp.example/introspect', 'must use https: (plain http: is allowed only for loopback hosts with `allowHttpLoopback: true`)'],
+    ['an introspection_endpoint that is not a string', 'introspection_endpoint', 42, 'must be a non-empty URL string'],
+    ['a userinfo_endpoint with credentials', 'userinfo_endpoint', 'https://user:pw@idp.example/userinfo', 'must not contain credentials'],
+  ])('records %s as unusable, with why, instead of failing discovery', async (_label, member, value, why) => {
     idp.setMetadata({ [member]: value });
     const metadata = await discoverIssuer(idp.issuer, LIMITS);
     expect(metadata).toMatchObject({ jwks_uri: idp.jwksUri, [member]: undefined });
@@ -74,9 +77,11 @@ describe('discoverIssuer', () => {
     expect(Object.isFrozen(metadata.unusable)).toBe(true);
   });
 
-  it('still rejects a bad jwks_uri when an optional endpoint is bad too', async () => {
+  it('records a bad jwks_uri and a bad optional endpoint each with its own reason', async () => {
     idp.setMetadata({ jwks_uri: 'http://idp.example/jwks', introspection_endpoint: 42 });
-    await expectOutage(discoverIssuer(idp.issuer, LIMITS), /^Issuer metadata `jwks_uri` must use https:/);
+    const { unusable } = await discoverIssuer(idp.issuer, LIMITS);
+    expect(unusable.jwks_uri).toMatch(/^Issuer metadata `jwks_uri` must use https:/);
+    expect(unusable.introspection_endpoint).toMatch(/^Issuer metadata `introspection_endpoint` must be a non-empty URL string/);
   });
 
   it('reads the RFC 8414 document from the path-inserted location', async () => {
@@ -84,14 +89,9 @@ describe('discoverIssuer', () => {
     expect(idp.requests).toEqual([`GET /.well-known/oauth-authorization-server/d${serial}`]);
   });
 
-  it('rejects metadata without jwks_uri', async () => {
-    idp.setMetadata({ jwks_uri: undefined });
-    await expectOutage(discoverIssuer(idp.issuer, LIMITS), /`jwks_uri`/);
-  });
-
-  it('rejects a jwks_uri over http on a host that is not loopback', async () => {
-    idp.setMetadata({ jwks_uri: 'http://idp.example/jwks' });
-    await expectOutage(discoverIssuer(idp.issuer, LIMITS), /`jwks_uri` must use https:/);
+  it('accepts metadata without jwks_uri (OPTIONAL in RFC 8414 §2), recording nothing as unusable', async () => {
+    idp.setMetadata({ jwks_uri: undefined, introspection_endpoint: `${idp.url}/introspect` });
+    await expect(discoverIssuer(idp.issuer, LIMITS)).resolves.toMatchObject({ jwks_uri: undefined, introspection_endpoint: `${idp.url}/introspect`, unusable: {} });
   });
 
   it.each<[string, () => Fault, DiscoveryOptions, RegExp]>([
@@ -232,6 +232,74 @@ describe('discovery through the verifier', () => {
     vi.setSystemTime(Date.now() + 5_001);
     await expect(verifier.verify(tokenFor())).resolves.toMatchObject({ source: 'jwt' });
     expect(idp.hits.discovery).toBe(2);
+  });
+});
+
+describe('an issuer whose metadata has no usable jwks_uri', () => {
+  // Only the JWT path needs a jwks_uri (RFC 8414 §2 makes it OPTIONAL): opaque tokens of the same
+  // issuer are introspected as usual, and a JWT gets a 503 that says what is missing.
+  const SECRET = 'discovery-introspection-secret';
+  let introspection: IntrospectionServer;
+  let opaqueCount = 0;
+  beforeAll(async () => {
+    introspection = await startIntrospectionServer({ clientId: 'api', clientSecret: SECRET });
+  });
+  afterAll(() => introspection.close());
+
+  const introspecting = (options: Partial<VerifyTokenOptions> = {}) => verifyToken({
+    issuer: idp.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, introspection: { clientId: 'api', clientSecret: SECRET }, ...options,
+  });
+
+  function opaqueToken(): string {
+    const token = `discovery-opaque-${++opaqueCount}-hinxbB9GcdmNyImNg3GGeJfsi2jBXO2Q`;
+    introspection.answer(token, { kind: 'json', body: { active: true, iss: idp.issuer, aud: TEST_AUDIENCE, sub: 'svc', exp: NOW + 600 } });
+    return token;
+  }
+  const introspectionsOf = (token: string) => introspection.requests.filter((r) => r.form.get('token') === token).length;
+
+  it.each([
+    ['no jwks_uri', 'openid-configuration', undefined],
+    ['no jwks_uri', 'oauth-authorization-server', undefined],
+    ['a jwks_uri over http off loopback', 'openid-configuration', 'http://keys.example/jwks'],
+    ['a jwks_uri over http off loopback', 'oauth-authorization-server', 'http://keys.example/jwks'],
+  ] as const)('verifies the opaque tokens of an opaque-only issuer by introspection when the metadata has %s (%s)', async (_label, document, jwksUri) => {
+    idp.setMetadata({ jwks_uri: jwksUri, introspection_endpoint: introspection.introspectionEndpoint });
+    const token = opaqueToken();
+    const res = await request(createApp([introspecting({ tokenFormat: 'opaque', discovery: document })])).get('/me').set('Authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(res.body.source).toBe('introspection');
+    expect(introspectionsOf(token)).toBe(1);
+    expect(idp.hits).toMatchObject({ discovery: 1, jwks: 0 });
+  });
+
+  it('answers a JWT 503 naming jwks_uri when the metadata has none, fetching nothing but the metadata', async () => {
+    idp.setMetadata({ jwks_uri: undefined });
+    const res = await request(createApp([verifyToken({ issuer: idp.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true })])).get('/me').set('Authorization', `Bearer ${tokenFor()}`);
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ reason: 'key_source_unavailable', message: 'Issuer metadata has no jwks_uri; configure `jwksUri`' });
+    expect(res.headers['retry-after']).toBe('5');
+    expect(idp.requests).toEqual([`GET /d${serial}/.well-known/openid-configuration`]);
+  });
+
+  it('answers a JWT 503 saying why a refused jwks_uri is not fetched', async () => {
+    idp.setMetadata({ jwks_uri: 'http://keys.example/jwks' });
+    await expectOutage(verifierFor().verify(tokenFor()), /^Issuer metadata `jwks_uri` must use https: .*, so it is not fetched; configure `jwksUri`$/);
+    expect(idp.hits).toMatchObject({ discovery: 1, jwks: 0 });
+  });
+
+  it('answers a JWT 503 and still introspects opaque tokens for a jwt-or-opaque issuer without jwks_uri', async () => {
+    idp.setMetadata({ jwks_uri: undefined, introspection_endpoint: introspection.introspectionEndpoint });
+    const app = createApp([introspecting()]);
+    const jwtToken = tokenFor();
+    const jwt = await request(app).get('/me').set('Authorization', `Bearer ${jwtToken}`);
+    expect(jwt.status).toBe(503);
+    expect(jwt.body.message).toMatch(/jwks_uri/);
+    const token = opaqueToken();
+    const opaque = await request(app).get('/me').set('Authorization', `Bearer ${token}`);
+    expect(opaque.status).toBe(200);
+    expect(introspectionsOf(token)).toBe(1);
+    expect(introspectionsOf(jwtToken)).toBe(0);
+    expect(idp.hits).toMatchObject({ discovery: 1, jwks: 0 });
   });
 });
 

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Agent, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRevocationList, verifyToken, type RevocationList, type VerifyTokenOptions } from '../lib/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createRevocationList, createVerifier, KeySourceError, verifyToken, type RevocationList, type VerifyTokenOptions } from '../lib/index.js';
 import type { RedisStoreOptions } from '../lib/redis/index.js';
 import { createApp } from './helpers/app.js';
 import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
 import { startIntrospectionServer, type IntrospectionServer } from './helpers/introspection-server.js';
 import { makeKey, sharedKey } from './helpers/keys.js';
 import { startRedisServer, type RecordingLogger, type RedisServer } from './helpers/redis-server.js';
+import { rejection } from './helpers/outcome.js';
 import { NOW, signToken, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
 
 // A fleet: API instances that share nothing but Redis. Each has its own Redis client, store,
@@ -464,5 +465,112 @@ describe('a fleet that finds its keys by discovery', () => {
     } finally {
       await evil.close();
     }
+  });
+  describe('and falls back to the fleet\'s copy of its metadata for opaque tokens', () => {
+    // The copy names where the API sends its client secret (introspection) and its callers'
+    // tokens (userinfo). Without a `secret`, whoever can write to Redis could plant those, and
+    // what they collect outlives their access: an unsigned copy lends its jwks_uri only.
+    const SIGNING = 'fleet-metadata-secret-0123456789-abcdef';
+
+    /** A verifier of the tenant that introspects by discovery, on a store of its own (a new process, as far as caches go). */
+    async function introspectingVerifier(storeOptions: Partial<Omit<RedisStoreOptions, 'client'>>) {
+      const { store } = await redis.store(storeOptions);
+      return createVerifier({ issuer: tenant.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, store, introspection: { clientId: 'api', clientSecret: SECRET } });
+    }
+
+    it('sends nothing to an introspection endpoint planted in an unsigned copy, and answers the opaque token 503 saying why', async () => {
+      const prefix = nextPrefix();
+      const sink = await startIntrospectionServer({ clientId: 'api', clientSecret: SECRET });
+      try {
+        await plantMetadata(prefix, { issuer: tenant.issuer, jwks_uri: tenant.jwksUri, introspection_endpoint: sink.introspectionEndpoint, userinfo_endpoint: sink.userinfoEndpoint });
+        tenant.setFault({ kind: 'status', status: 503 }, 'discovery');
+        const cold = await introspectingVerifier({ prefix });
+        const err = await rejection(cold.verify(opaqueToken({ iss: tenant.issuer })));
+        expect(err).toBeInstanceOf(KeySourceError);
+        expect(err).toMatchObject({ status: 503, reason: 'key_source_unavailable' });
+        expect(err.message).toMatch(/^Issuer metadata `introspection_endpoint` is known only from the shared store's unsigned copy .*no `secret`.*configure `introspection.endpoint`$/);
+        expect(err.message).not.toContain(SECRET);
+        expect(sink.requests).toEqual([]);
+      } finally {
+        await sink.close();
+      }
+    });
+
+    it('sends no caller\'s token to a userinfo_endpoint planted in an unsigned copy', async () => {
+      const prefix = nextPrefix();
+      const sink = await startIntrospectionServer({ clientId: 'api', clientSecret: SECRET });
+      try {
+        await plantMetadata(prefix, { issuer: tenant.issuer, jwks_uri: tenant.jwksUri, userinfo_endpoint: sink.userinfoEndpoint });
+        tenant.setFault({ kind: 'status', status: 503 }, 'discovery');
+        const { store } = await redis.store({ prefix });
+        const cold = createVerifier({ issuer: tenant.issuer, audience: TEST_AUDIENCE, allowHttpLoopback: true, store, userinfo: true });
+        const err = await rejection(cold.verify(`fleet-userinfo-${++counter}-hinxbB9GcdmNyImNg3GGeJfsi2jBXO2Q`));
+        expect(err).toMatchObject({ status: 503, message: expect.stringMatching(/^Issuer metadata `userinfo_endpoint` is known only from the shared store's unsigned copy/) });
+        expect(sink.requests).toEqual([]);
+      } finally {
+        await sink.close();
+      }
+    });
+
+    it('answers a JWT 503 with the fetch error when an unsigned copy has no usable jwks_uri either', async () => {
+      const prefix = nextPrefix();
+      await plantMetadata(prefix, { issuer: tenant.issuer, jwks_uri: 'http://keys.example/jwks', introspection_endpoint: introspection.introspectionEndpoint });
+      tenant.setFault({ kind: 'status', status: 503 }, 'discovery');
+      const cold = await introspectingVerifier({ prefix });
+      expect(await rejection(cold.verify(tenantToken()))).toMatchObject({ status: 503, message: expect.stringMatching(/^Issuer metadata is unavailable: .* answered HTTP 503$/) });
+    });
+
+    it('still verifies JWTs with the jwks_uri of an unsigned copy (the documented trust in the store\'s writers)', async () => {
+      const prefix = nextPrefix();
+      await plantMetadata(prefix, { issuer: tenant.issuer, jwks_uri: tenant.jwksUri, introspection_endpoint: `${tenant.url}/attacker` });
+      tenant.setFault({ kind: 'status', status: 503 }, 'discovery');
+      const cold = await introspectingVerifier({ prefix });
+      await expect(cold.verify(tenantToken())).resolves.toMatchObject({ source: 'jwt', payload: { iss: tenant.issuer } });
+      expect(tenant.hits).toMatchObject({ discovery: 1, jwks: 1 });
+    });
+
+    it('introspects through the introspection_endpoint of a copy the store signed', async () => {
+      const prefix = nextPrefix();
+      tenant.setMetadata({ introspection_endpoint: introspection.introspectionEndpoint });
+      const warm = await introspectingVerifier({ prefix, secret: SIGNING });
+      await warm.verify(tenantToken()); // discovered: the copy is shared, signed
+      tenant.setFault({ kind: 'status', status: 503 });
+      const cold = await introspectingVerifier({ prefix, secret: SIGNING });
+      const token = opaqueToken({ iss: tenant.issuer });
+      await expect(cold.verify(token)).resolves.toMatchObject({ source: 'introspection', payload: { sub: 'client-1' } });
+      expect(callsFor(token)).toBe(1);
+    });
+
+    it('takes the same genuine copy without its introspection_endpoint when the store has no secret (the control)', async () => {
+      const prefix = nextPrefix();
+      tenant.setMetadata({ introspection_endpoint: introspection.introspectionEndpoint });
+      const warm = await introspectingVerifier({ prefix });
+      await warm.verify(tenantToken());
+      tenant.setFault({ kind: 'status', status: 503 });
+      const cold = await introspectingVerifier({ prefix });
+      const token = opaqueToken({ iss: tenant.issuer });
+      expect(await rejection(cold.verify(token))).toMatchObject({ status: 503, message: expect.stringMatching(/unsigned copy/) });
+      expect(callsFor(token)).toBe(0);
+    });
+
+    it('discovers again 5 s after falling back to an unsigned copy, so introspection resumes once the IdP answers', async () => {
+      const prefix = nextPrefix();
+      tenant.setMetadata({ introspection_endpoint: introspection.introspectionEndpoint });
+      await plantMetadata(prefix, { issuer: tenant.issuer, jwks_uri: tenant.jwksUri });
+      tenant.setFault({ kind: 'status', status: 503 }, 'discovery');
+      const cold = await introspectingVerifier({ prefix });
+      const token = opaqueToken({ iss: tenant.issuer });
+      expect(await rejection(cold.verify(token))).toMatchObject({ status: 503 });
+      tenant.setFault(null);
+      expect(await rejection(cold.verify(token))).toMatchObject({ status: 503 }); // within the 5 s: the copy stands
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 5_001);
+        await expect(cold.verify(token)).resolves.toMatchObject({ source: 'introspection' });
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(tenant.hits.discovery).toBe(2);
+    });
   });
 });

@@ -256,6 +256,16 @@ describe('createRedisStore with a `secret`', () => {
     await vi.waitFor(() => expect(received).toEqual(['message']), { timeout: 1_000, interval: 10 });
   });
 
+  it.each([
+    ['with a secret', { secret: SECRET }, true],
+    ['with a list of secrets', { secret: [NEW_SECRET, OLD_SECRET] }, true],
+    ['without a secret', {}, false],
+  ])('tells bearer-guard whether it signs its values %s, also through the guard', async (_label, options, signs) => {
+    const { store } = await redis.store(options);
+    expect(store.signsValues).toBe(signs);
+    expect(guardStore(store).signsValues).toBe(signs);
+  });
+
   it('never puts a refused secret in the error message', async () => {
     const client = await redis.client();
     const refused = await rejection<ConfigError>(Promise.resolve().then(() => createRedisStore({ client, secret: 'hunter2-hunter2' })));

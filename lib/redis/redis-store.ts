@@ -51,12 +51,15 @@ export interface RedisStoreOptions {
    * token: a string of ≥ 32 characters (e.g. `randomBytes(32).toString('base64url')`) or a
    * Buffer/Uint8Array of ≥ 32 bytes, the same on every instance; or a list, to rotate (the
    * first signs, any verifies). Every `set`/`setIfAbsent` value (introspection answers, key
-   * sets, the revocation version marker; locks too, though they carry no trusted data) gets an
-   * HMAC-SHA256 tag over its Redis key and value. A value that fails the check reads as absent
-   * (the instance asks the IdP itself), logged once per store. Without a secret, values are
-   * unsigned and a signed one reads as absent. Revocations (set members, pub/sub messages) are
-   * not signed: they only ever deny access, and whoever can write to Redis could delete them
-   * (un-revoke) even if they were. Default: none (unsigned).
+   * sets, issuer metadata, the revocation version marker; locks too, though they carry no
+   * trusted data) gets an HMAC-SHA256 tag over its Redis key and value. A value that fails the
+   * check reads as absent (the instance asks the IdP itself), logged once per store. Without a
+   * secret, values are unsigned and a signed one reads as absent; an instance that falls back to
+   * the fleet's copy of issuer metadata then takes only its `jwks_uri`, never the introspection or
+   * userinfo endpoint that its client secret and its callers' tokens would be sent to
+   * (`SharedStore.signsValues`). Revocations (set members, pub/sub messages) are not signed:
+   * they only ever deny access, and whoever can write to Redis could delete them (un-revoke)
+   * even if they were. Default: none (unsigned).
    */
   secret?: RedisStoreSecret | readonly RedisStoreSecret[];
 }
@@ -89,7 +92,8 @@ export function createRedisStore(options: RedisStoreOptions): SharedStore {
   if (typeof prefix !== 'string') throw new ConfigError('createRedisStore: `prefix` must be a string');
   const timeoutMs = optionalNumber('createRedisStore: `timeout`', options.timeout, 1) ?? DEFAULTS.timeout;
   const logger = resolveLogger(options.logger);
-  const values = createSignedValues(resolveSecrets(options.secret), logger);
+  const secrets = resolveSecrets(options.secret);
+  const values = createSignedValues(secrets, logger);
   const subscriber = createSubscriber(client, timeoutMs);
 
   async function send(args: string[]): Promise<unknown> {
@@ -106,6 +110,7 @@ export function createRedisStore(options: RedisStoreOptions): SharedStore {
   return Object.freeze({
     timeoutMs,
     logger,
+    signsValues: secrets !== undefined,
     async get(key: string) {
       const value = await send(['GET', prefix + key]);
       return typeof value === 'string' ? values.open(prefix + key, value) : undefined;
