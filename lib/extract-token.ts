@@ -137,3 +137,12 @@ function checkParameterToken(value: string, what: string): string {
   if (!B64TOKEN.test(value)) throw new InvalidRequestError('authorization_malformed', `${what} is not a valid b64token`);
   return value;
 }
+
+/**
+ * Whether `value` has the RFC 6750 §2.1 b64token syntax, the one shape `extractBearerToken`
+ * hands on. A token from elsewhere (`createVerifier().verify()`, a custom `getToken`) may hold
+ * anything; the opaque path sends only tokens of this shape to an IdP.
+ */
+export function isB64Token(value: string): boolean {
+  return B64TOKEN.test(value);
+}

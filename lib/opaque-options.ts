@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { ClientAuthMethod } from './introspection.js';
-import { MAX_TIMER_MS, optionalNumber, rejectUnknownKeys, requiredString, type NumberRules } from './internal/option-checks.js';
+import { MAX_TIMER_MS, optionalBoolean, optionalNumber, rejectUnknownKeys, requiredString, type NumberRules } from './internal/option-checks.js';
 import { checkFetchURL } from './internal/url-policy.js';
 
 /** RFC 7662 introspection with this API's own client credentials. */
@@ -13,11 +13,22 @@ export interface IntrospectionOptions {
   endpoint?: string;
   /** `'client_secret_basic'` (HTTP Basic, the default) or `'client_secret_post'`. */
   authMethod?: ClientAuthMethod;
+  /**
+   * Accept an answer that carries no `aud` (one that has it must still name this API). For an IdP
+   * whose tokens are issued without a resource indicator, as in the OIDC client-credentials flow,
+   * whose answers then name no API: any active token of the IdP is accepted, and callers are told
+   * apart by `sub` / `client_id`. Unlike `dangerouslyAllowMissingAudience`, this issuer's JWTs
+   * still need an `aud`. Default false.
+   */
+  allowMissingAudience?: boolean;
   /** Longest time an active answer is reused, in ms (never past the token's `exp`). Default 300 000. */
   cacheMaxAge?: number;
   /** How long an inactive answer is reused, in ms; 0 for never. Default 5 000. */
   negativeCacheMaxAge?: number;
-  /** Most answers kept. Default 10 000. */
+  /**
+   * Most accepted answers kept (also bounded to 64 MiB in all); refusals are kept apart, a tenth
+   * as many, so a flood of unknown tokens never pushes accepted answers out. Default 10 000.
+   */
   cacheMaxEntries?: number;
   /** Total deadline of one call, in ms. Default 5 000. */
   timeout?: number;
@@ -38,6 +49,8 @@ export interface ResolvedOpaqueOptions {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly authMethod: ClientAuthMethod;
+  /** Introspection answers without `aud` are accepted (userinfo never checks an audience). */
+  readonly allowMissingAudience: boolean;
   readonly cacheMaxAgeMs: number;
   readonly negativeTtlMs: number;
   readonly maxEntries: number;
@@ -47,7 +60,7 @@ export interface ResolvedOpaqueOptions {
 
 const DEFAULTS = { cacheMaxAge: 300_000, negativeCacheMaxAge: 5_000, cacheMaxEntries: 10_000, timeout: 5_000, maxResponseBytes: 524_288 } as const;
 const COMMON_KEYS = ['endpoint', 'cacheMaxAge', 'negativeCacheMaxAge', 'cacheMaxEntries', 'timeout', 'maxResponseBytes'];
-const INTROSPECTION_KEYS = new Set([...COMMON_KEYS, 'clientId', 'clientSecret', 'authMethod']);
+const INTROSPECTION_KEYS = new Set([...COMMON_KEYS, 'clientId', 'clientSecret', 'authMethod', 'allowMissingAudience']);
 const USERINFO_KEYS = new Set(COMMON_KEYS);
 
 /**
@@ -76,12 +89,13 @@ export function resolveOpaqueOptions(
       clientId: requiredString(`${where} \`introspection.clientId\``, introspection.clientId),
       clientSecret: requiredString(`${where} \`introspection.clientSecret\``, introspection.clientSecret),
       authMethod,
+      allowMissingAudience: optionalBoolean(`${where} \`introspection.allowMissingAudience\``, introspection.allowMissingAudience) ?? false,
     };
   }
   if (userinfo === undefined || userinfo === false) return undefined;
   const settings = userinfo === true ? {} : userinfo;
   rejectUnknownKeys(`${where} \`userinfo\``, settings, USERINFO_KEYS);
-  return { ...common(`${where} \`userinfo`, settings, allowHttpLoopback), method: 'userinfo', clientId: '', clientSecret: '', authMethod: 'client_secret_basic' };
+  return { ...common(`${where} \`userinfo`, settings, allowHttpLoopback), method: 'userinfo', clientId: '', clientSecret: '', authMethod: 'client_secret_basic', allowMissingAudience: false };
 }
 
 function common(prefix: string, input: UserinfoOptions, allowHttpLoopback: boolean) {

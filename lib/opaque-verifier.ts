@@ -1,11 +1,12 @@
-import { checkAudience, checkExpiry, checkIssuer, checkNotBefore, checkNotSenderConstrained, checkRequiredClaims } from './claims.js';
 import { discoverIssuer } from './discovery.js';
+import { isB64Token } from './extract-token.js';
+import { checkOpaqueClaims, untilExpiry, untilTooOld } from './opaque-claims.js';
 import { deepFreeze } from './internal/deep-freeze.js';
-import { KeySourceError } from './errors.js';
+import { InvalidTokenError, isAuthError, KeySourceError } from './errors.js';
 import { FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { introspect, refusedOurCredentials, type EndpointLimits } from './introspection.js';
-import { createOpaqueCache } from './opaque-cache.js';
+import { createOpaqueCache, type OpaqueLookup } from './opaque-cache.js';
 import type { ResolvedOpaqueOptions } from './opaque-options.js';
 import type { ResolvedIssuer } from './options.js';
 import { discoveryOptionsOf } from './resolve-key.js';
@@ -82,19 +83,41 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
     return { payload, expiresAtMs: Math.min(nowMs + opaque.cacheMaxAgeMs, untilExpiry(payload, nowMs) + nowMs) };
   }
 
-  async function load(token: string): Promise<{ payload: JWTPayload; ttlMs: number }> {
+  async function check(token: string): Promise<OpaqueLookup> {
     const url = await endpoint();
     const context = `${source}\n${url}\n${opaque.clientId}`;
-    const { payload, expiresAtMs } = shared === undefined ? await ask(token, url) : await shared.lookup(context, token, () => ask(token, url));
+    const answer = shared === undefined ? await ask(token, url) : await shared.lookup(context, token, () => ask(token, url));
     const nowMs = Date.now();
+    // Kept here only for what is left of its life in the store: a token the IdP starts accepting
+    // is refused for at most `negativeCacheMaxAge` across the fleet, not twice that.
+    if ('rejection' in answer) return { rejection: answer.rejection, ttlMs: answer.expiresAtMs - nowMs };
+    const { payload, expiresAtMs } = answer;
     // Every instance applies its own policy, also to an answer another instance fetched.
-    checkOpaqueClaims(payload, policy, source, Math.floor(nowMs / 1000));
-    // Never trusted past its own `exp` (RFC 7662 §4: a cached answer must not outlive the token).
-    return { payload: deepFreeze(payload), ttlMs: Math.min(opaque.cacheMaxAgeMs, expiresAtMs - nowMs, untilExpiry(payload, nowMs)) };
+    checkOpaqueClaims(payload, policy, opaque, Math.floor(nowMs / 1000));
+    // Never trusted past its own `exp` (RFC 7662 §4: a cached answer must not outlive the token),
+    // nor past `maxTokenAge`: a hit re-checks no claim.
+    const ttlMs = Math.min(opaque.cacheMaxAgeMs, expiresAtMs - nowMs, untilExpiry(payload, nowMs), untilTooOld(payload, policy, nowMs));
+    return { payload: deepFreeze(payload), ttlMs };
+  }
+
+  /**
+   * `check`, with any failure that is not ours mapped to a 503: a token is judged only by the
+   * rules above, so what else throws (a `RangeError` from an absurd answer, a bug) comes from the
+   * endpoint's side and must never turn into a 401 the client would act on, nor be cached as one.
+   */
+  async function load(token: string): Promise<OpaqueLookup> {
+    try {
+      return await check(token);
+    } catch (err) {
+      if (isAuthError(err)) throw err;
+      throw new KeySourceError(`${source === 'introspection' ? 'Introspection' : 'Userinfo'} answer could not be checked`, RETRY_AFTER_SEC, { cause: err });
+    }
   }
 
   return {
     async verify(token) {
+      // Before the cache and any IdP call: such a token is refused whatever the IdP would say.
+      if (!isB64Token(token)) throw new InvalidTokenError('malformed', 'Token is not an RFC 6750 b64token');
       const { payload, cached } = await cache.lookup(token, Date.now(), () => load(token));
       return { result: Object.freeze({ token, header: undefined, payload, source }), cached };
     },
@@ -102,20 +125,6 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
       await endpoint();
     },
   };
-}
-
-/**
- * The JWT claim rules, applied to what the IdP answered. Introspection answers carry `iss`,
- * `aud` and `exp` only optionally (RFC 7662 §2.2): each is checked when present; `aud` is
- * required unless the issuer allows missing audiences. Userinfo has no audience at all.
- */
-function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 'introspection' | 'userinfo', nowSec: number): void {
-  if (payload.iss !== undefined) checkIssuer(payload, policy.issuer);
-  if (source === 'introspection') checkAudience(payload, policy.audiences, policy.allowMissingAudience);
-  if (payload.exp !== undefined) checkExpiry(payload, nowSec, policy.clockTolerance);
-  checkNotBefore(payload, nowSec, policy.clockTolerance);
-  checkRequiredClaims(payload, policy.requiredClaims);
-  checkNotSenderConstrained(payload);
 }
 
 /**
@@ -130,8 +139,4 @@ function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, source: 
 function holdOffAfter(failure: KeySourceError): number {
   const timedOut = failure.cause instanceof FetchError && failure.cause.kind === 'timeout';
   return honouredRetryWindowMs(failure.cause, timedOut || refusedOurCredentials(failure) ? HOLD_OFF_MS : 0);
-}
-
-function untilExpiry(payload: JWTPayload, nowMs: number): number {
-  return typeof payload.exp === 'number' ? payload.exp * 1000 - nowMs : Infinity;
 }

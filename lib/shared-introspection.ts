@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidTokenError } from './errors.js';
-import { isPlainObject, parseJSONTextSafely } from './internal/safe-json.js';
+import { isPlainObject, MAX_JSON_DEPTH, parseJSONTextSafely } from './internal/safe-json.js';
 import type { SharedStore } from './store.js';
 import { guardStore } from './store-guard.js';
 import type { JWTPayload } from './types.js';
@@ -12,14 +12,23 @@ export interface OpaqueAnswer {
   readonly expiresAtMs: number;
 }
 
+/** An `active: false` another instance shared, and until when the fleet keeps it. */
+export interface SharedRejection {
+  readonly rejection: InvalidTokenError;
+  /** `Date.now()`-based: what is left of the rejection's shared life, which no copy may outlive. */
+  readonly expiresAtMs: number;
+}
+
 /** The fleet-wide layer behind the in-process opaque-token cache. */
 export interface SharedAnswers {
   /**
    * The answer stored by any instance, or the one `fetch` gets. Of the instances that miss at
    * the same moment only the one holding the lock calls `fetch`; the others wait for its result.
    * Any store failure makes this call `fetch` itself: per-process behaviour, never an error.
+   * A rejection another instance shared is returned, not thrown, so that its expiry reaches
+   * the local cache.
    */
-  lookup(context: string, token: string, fetch: () => Promise<OpaqueAnswer>): Promise<OpaqueAnswer>;
+  lookup(context: string, token: string, fetch: () => Promise<OpaqueAnswer>): Promise<OpaqueAnswer | SharedRejection>;
 }
 
 const MAX_POLL_STEP_MS = 50;
@@ -51,7 +60,7 @@ export function createSharedAnswers(store: SharedStore, negativeTtlMs: number, l
     }
   }
 
-  async function waitForHolder(entryKey: string, lockKey: string): Promise<OpaqueAnswer | 'fetch'> {
+  async function waitForHolder(entryKey: string, lockKey: string): Promise<OpaqueAnswer | SharedRejection | 'fetch'> {
     const deadline = Date.now() + lockTtlMs;
     let stepMs = 5;
     while (Date.now() < deadline) {
@@ -69,14 +78,13 @@ export function createSharedAnswers(store: SharedStore, negativeTtlMs: number, l
       const key = createHash('sha256').update(`${context}\n${token}`).digest('base64url');
       const entryKey = `introspection:${key}`;
       const lockKey = `introspection-lock:${key}`;
-      let outcome: OpaqueAnswer | 'fetch' | 'fetch-and-share';
+      let outcome: OpaqueAnswer | SharedRejection | 'fetch' | 'fetch-and-share';
       try {
         const found = readAnswer(await shared.get(entryKey));
         if (found !== undefined) return found;
         const locked = await shared.setIfAbsent(lockKey, randomUUID(), lockTtlMs);
         outcome = locked ? 'fetch-and-share' : await waitForHolder(entryKey, lockKey);
-      } catch (err) {
-        if (err instanceof InvalidTokenError) throw err;
+      } catch {
         outcome = 'fetch'; // the store failed: ask the IdP directly, as a lone instance would
       }
       if (outcome === 'fetch-and-share') return fetchAndShare(entryKey, lockKey, fetch);
@@ -86,14 +94,15 @@ export function createSharedAnswers(store: SharedStore, negativeTtlMs: number, l
 }
 
 /**
- * Reads a stored answer; anything malformed or expired counts as absent.
- * @throws InvalidTokenError `token_inactive` for a shared negative answer
+ * Reads a stored answer, or a shared negative one as a `SharedRejection` (`token_inactive`);
+ * anything malformed, expired or nested deeper than an IdP answer may be counts as absent.
  */
-function readAnswer(stored: string | undefined): OpaqueAnswer | undefined {
+function readAnswer(stored: string | undefined): OpaqueAnswer | SharedRejection | undefined {
   if (stored === undefined) return undefined;
-  const entry = parseJSONTextSafely(stored);
+  // One level more than an IdP answer: the answer sits in `payload`.
+  const entry = parseJSONTextSafely(stored, MAX_JSON_DEPTH + 1);
   if (!isPlainObject(entry) || typeof entry.expiresAtMs !== 'number' || entry.expiresAtMs <= Date.now()) return undefined;
-  if (entry.active === false) throw new InvalidTokenError('token_inactive', 'Token is not active');
+  if (entry.active === false) return { rejection: new InvalidTokenError('token_inactive', 'Token is not active'), expiresAtMs: entry.expiresAtMs };
   if (entry.active !== true || !isPlainObject(entry.payload)) return undefined;
   return { payload: entry.payload as JWTPayload, expiresAtMs: entry.expiresAtMs };
 }

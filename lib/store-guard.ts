@@ -1,4 +1,4 @@
-import { isPlainObject, parseJSONTextSafely } from './internal/safe-json.js';
+import { isPlainObject, MAX_JSON_DEPTH, parseJSONTextSafely } from './internal/safe-json.js';
 import type { SharedStore, StoreLogger } from './store.js';
 
 /** A shared-store call that failed, timed out or was not tried because the store is down. */
@@ -31,7 +31,7 @@ export function guardStore(store: SharedStore): SharedStore {
 
 /**
  * The JSON object stored under `key` in a guarded store, or `undefined` when it is absent, is not
- * a JSON object, or the store fails: what another instance shared is an optimisation, never an error.
+ * a JSON object (or nests deeper than any IdP document may), or the store fails: what another instance shared is an optimisation, never an error.
  */
 export async function readSharedObject(shared: SharedStore, key: string): Promise<Record<string, unknown> | undefined> {
   let stored: string | undefined;
@@ -40,7 +40,8 @@ export async function readSharedObject(shared: SharedStore, key: string): Promis
   } catch {
     return undefined;
   }
-  const value = stored === undefined ? undefined : parseJSONTextSafely(stored);
+  // The shared entry wraps an IdP document (a key set, metadata) one level deeper than the document.
+  const value = stored === undefined ? undefined : parseJSONTextSafely(stored, MAX_JSON_DEPTH + 1);
   return isPlainObject(value) ? value : undefined;
 }
 

@@ -161,6 +161,34 @@ describe('fetchJSON', () => {
     expect(await failure(fetchJSON(idp.jwksUri, { ...LIMITS, maxBytes: 5_000 }))).toMatchObject({ kind: 'too_large' });
   });
 
+  it.each([
+    ['a line break', 'Bearer abc\ndef'],
+    ['a NUL', 'Bearer a\u0000b'],
+    ['a character beyond Latin-1', 'Bearer tok\u2028en'],
+  ])('fails a header value with %s as a request error, sending nothing and quoting nothing', async (_label, value) => {
+    const echo = await serve((_req, res) => res.end('{}'));
+    const err = await failure(fetchJSON(echo.url, { ...LIMITS, headers: { authorization: value } }));
+    await echo.close();
+    expect(err.kind).toBe('request');
+    expect(err.message).toContain('/endpoint');
+    expect(err.message).not.toContain(value.slice(7));
+    // The TypeError quotes the value, so it is not kept as the cause either.
+    expect(err.cause).toBeUndefined();
+    expect(echo.received).toEqual([]);
+  });
+
+  it.each([
+    ['64 levels', 'parsed', 64],
+    ['65 levels', 'undefined', 65],
+    ['20 000 levels (40 KB)', 'undefined', 20_000],
+  ])('reads an answer nested %s deep as %s', async (_label, expected, depth) => {
+    const text = `{"active":true,"x":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    const echo = await serve((_req, res) => res.end(text));
+    const { body } = await fetchJSON(echo.url, LIMITS);
+    await echo.close();
+    expect(body === undefined ? 'undefined' : 'parsed').toBe(expected);
+  });
+
   it('keeps credentials, bodies and the query out of error messages', async () => {
     const secret = 'Basic c2VjcmV0LWNsaWVudDpzM2NyM3Q=';
     const options = { ...LIMITS, method: 'POST' as const, headers: { authorization: secret }, body: 'token=the-token' };

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, createVerifier, requireScopes, verifyToken, type VerifyTokenOptions } from '../lib/index.js';
 import { buildIntrospectionRequest } from '../lib/introspection.js';
+import { fetchUserinfo } from '../lib/userinfo.js';
 import { createApp } from './helpers/app.js';
 import { startIdpServer, type IdpServer } from './helpers/idp-server.js';
 import { startIntrospectionServer, type IntrospectionServer } from './helpers/introspection-server.js';
@@ -112,6 +113,28 @@ describe('RFC 7662 introspection', () => {
     expect(await outcome(verifier({ dangerouslyAllowMissingAudience: true }).verify(token))).toBe('accepted');
   });
 
+  describe('introspection.allowMissingAudience', () => {
+    const lenient = () => verifier({ introspection: { clientId: 'api', clientSecret: SECRET, endpoint: idp.introspectionEndpoint, allowMissingAudience: true } });
+
+    it('accepts an answer without aud', async () => {
+      expect(await outcome(lenient().verify(activeFor(opaqueToken(), { aud: undefined })))).toBe('accepted');
+    });
+
+    it('still refuses an answer whose aud names another API', async () => {
+      expect(await outcome(lenient().verify(activeFor(opaqueToken(), { aud: 'https://other.test' })))).toMatchObject({ reason: 'audience_mismatch' });
+    });
+
+    it("still refuses the issuer's JWTs without aud, unlike dangerouslyAllowMissingAudience", async () => {
+      const jwt = signToken(KEY, { aud: undefined });
+      expect(await outcome(lenient().verify(jwt))).toMatchObject({ status: 401, reason: 'claim_missing' });
+      expect(await outcome(verifier({ dangerouslyAllowMissingAudience: true }).verify(jwt))).toBe('accepted');
+    });
+  });
+
+  it.each([['sub', 42], ['client_id', ['a']], ['jti', { x: 1 }]])('rejects an answer whose %s is %o, not a string', async (claim, value) => {
+    expect(await outcome(verifier().verify(activeFor(opaqueToken(), { [claim]: value })))).toMatchObject({ status: 401, reason: 'claim_invalid' });
+  });
+
   it('rejects an unknown token with 401', async () => {
     expect(await outcome(verifier().verify(opaqueToken()))).toMatchObject({ status: 401, reason: 'token_inactive' });
   });
@@ -130,6 +153,15 @@ describe('RFC 7662 introspection', () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => v.verify(token)));
     expect(results.every((r) => r.source === 'introspection')).toBe(true);
     expect(callsFor(token)).toBe(1);
+  });
+
+  it('keeps serving cached answers from memory through a flood of unknown tokens', async () => {
+    const legit = Array.from({ length: 100 }, () => activeFor(opaqueToken()));
+    const v = verifier({ introspection: { clientId: 'api', clientSecret: SECRET, endpoint: idp.introspectionEndpoint, cacheMaxEntries: 100 } });
+    for (const token of legit) await v.verify(token);
+    for (let i = 0; i < 200; i++) await outcome(v.verify(opaqueToken()));
+    for (const token of legit) await v.verify(token);
+    expect(legit.map(callsFor)).toEqual(legit.map(() => 1));
   });
 
   it('never keeps an answer past the token exp', async () => {
@@ -190,11 +222,57 @@ describe('RFC 7662 introspection', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('answers 503, not 401, for an answer nested 20 000 deep within the byte cap', async () => {
+    const token = opaqueToken();
+    const depth = 20_000;
+    const body = `{"active":true,"iss":"${TEST_ISSUER}","aud":"${TEST_AUDIENCE}","sub":"c","x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    idp.answer(token, { kind: 'raw', status: 200, body, headers: { 'content-type': 'application/json' } });
+    const error = await verifier().verify(token).catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 503, reason: 'key_source_unavailable', headers: { 'Retry-After': expect.any(String) } });
+  });
+
   it('answers 503 for an answer over the byte cap', async () => {
     const token = opaqueToken();
     idp.answer(token, { kind: 'json', body: { active: true, pad: 'x'.repeat(4096) } });
     const v = verifier({ introspection: { clientId: 'api', clientSecret: SECRET, endpoint: idp.introspectionEndpoint, maxResponseBytes: 1024 } });
     expect(await outcome(v.verify(token))).toMatchObject({ status: 503 });
+  });
+});
+
+/** Tokens no RFC 6750 header could carry, as `verify()` or a custom `getToken` may still pass them. */
+const NOT_B64TOKENS = [
+  ['a line break', 'abc\ndef'],
+  ['a NUL', 'a\u0000b'],
+  ['a line separator (U+2028)', 'tok\u2028en'],
+  ['a Latin-1 letter', 'caf\u00e9-token'],
+  ['a space', 'two words'],
+  ['padding in the middle', 'ab=cd'],
+] as const;
+
+describe.each(['introspection', 'userinfo'] as const)('a token that is not a b64token, with %s', (method) => {
+  const opaqueVerifier = () =>
+    verifier({ tokenFormat: 'opaque', ...(method === 'userinfo' && { introspection: undefined, userinfo: { endpoint: idp.userinfoEndpoint } }) });
+
+  it.each(NOT_B64TOKENS)('is refused as malformed, with no IdP call, when it holds %s', async (_label, token) => {
+    const before = idp.requests.length;
+    expect(await outcome(opaqueVerifier().verify(token))).toEqual({ status: 401, reason: 'malformed', message: 'Token is not an RFC 6750 b64token' });
+    expect(idp.requests.length).toBe(before);
+  });
+
+  it('is refused as malformed when a custom getToken reads it from a cookie', async () => {
+    const check = method === 'introspection'
+      ? { introspection: { clientId: 'api', clientSecret: SECRET, endpoint: idp.introspectionEndpoint } }
+      : { userinfo: { endpoint: idp.userinfoEndpoint } };
+    const guard = verifyToken({
+      issuer: TEST_ISSUER, audience: TEST_AUDIENCE, allowHttpLoopback: true, tokenFormat: 'opaque', ...check,
+      getToken: (req) => decodeURIComponent((req.headers.cookie ?? '').replace(/^t=/, '')),
+    });
+    const before = idp.requests.length;
+    const res = await request(createApp([guard])).get('/me').set('Cookie', `t=${encodeURIComponent('garbage\u00e9\n')}`);
+    expect(res.status).toBe(401);
+    expect(res.body.reason).toBe('malformed');
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(idp.requests.length).toBe(before);
   });
 });
 
@@ -342,6 +420,13 @@ describe('OIDC userinfo', () => {
     } finally {
       await meta.close();
     }
+  });
+
+  it('refuses, as malformed and without sending it, a token fetchUserinfo cannot put in a header', async () => {
+    const before = idp.requests.length;
+    const error = await fetchUserinfo('abc\ndef', idp.userinfoEndpoint, { timeoutMs: 1_000, maxBytes: 1_024, retryAfterSec: 5 }).catch((err: unknown) => err);
+    expect(error).toMatchObject({ status: 401, reason: 'malformed', message: 'Token cannot be sent in an Authorization header' });
+    expect(idp.requests.length).toBe(before);
   });
 
   it('answers 503 when the userinfo answer has no sub', async () => {

@@ -1,4 +1,4 @@
-import { isPlainObject, parseJSONSafely } from './safe-json.js';
+import { isPlainObject, MAX_JSON_DEPTH, parseJSONSafely } from './safe-json.js';
 
 /** Options of `fetchJSON`: the deadline and byte cap are required, so every caller picks them. */
 export interface FetchJSONOptions {
@@ -17,14 +17,18 @@ export interface FetchJSONOptions {
 /** A response that arrived within the deadline and the byte cap, whatever its status. */
 export interface FetchJSONResponse {
   status: number;
-  /** The parsed JSON body, or `undefined` when it was empty, not UTF-8 or not JSON. */
+  /** The parsed JSON body, or `undefined` when it was empty, not UTF-8, not JSON or nested deeper than `MAX_JSON_DEPTH`. */
   body: unknown;
   /** The `Retry-After` header in seconds (delta-seconds or HTTP-date), when present and valid. */
   retryAfterSec: number | undefined;
 }
 
-/** Why a fetch failed; `status` is only thrown by `fetchJSONObject`. */
-export type FetchErrorKind = 'network' | 'timeout' | 'too_large' | 'redirect' | 'status' | 'invalid_json';
+/**
+ * Why a fetch failed; `status` is only thrown by `fetchJSONObject`. `request`: the request could
+ * not even be built (a header value HTTP does not allow, e.g. a token with a line break), so
+ * nothing was sent.
+ */
+export type FetchErrorKind = 'network' | 'timeout' | 'too_large' | 'redirect' | 'status' | 'invalid_json' | 'request';
 
 /**
  * A failed fetch of a key source. Messages name the method and the URL without its query, and
@@ -49,16 +53,13 @@ export class FetchError extends Error {
 /**
  * Fetches a URL and parses its JSON body, hardened for key sources: redirects are never followed
  * (a 3xx throws `redirect`), one deadline covers the whole exchange, the body is capped while it
- * streams and parsed with `parseJSONSafely`. Non-2xx statuses are returned, not thrown, so a
- * caller can read e.g. a userinfo 401 as "token invalid".
- * @throws FetchError `network`, `timeout`, `too_large` or `redirect`
+ * streams and parsed with `parseJSONSafely` (at most `MAX_JSON_DEPTH` deep). Non-2xx statuses
+ * are returned, not thrown, so a caller can read e.g. a userinfo 401 as "token invalid".
+ * @throws FetchError `request`, `network`, `timeout`, `too_large` or `redirect`
  */
 export async function fetchJSON(url: string | URL, options: FetchJSONOptions): Promise<FetchJSONResponse> {
   const method = options.method ?? 'GET';
-  const target = new URL(url);
-  const label = describeRequest(method, target);
-  const headers = new Headers(options.headers);
-  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  const { target, label, headers } = prepareRequest(url, method, options.headers);
   const controller = new AbortController();
   const deadline = setTimeout(() => controller.abort(), options.timeoutMs);
   deadline.unref();
@@ -70,7 +71,7 @@ export async function fetchJSON(url: string | URL, options: FetchJSONOptions): P
       throw new FetchError('redirect', `${label} answered HTTP ${response.status}; redirects are not followed`, { status: response.status });
     }
     const bytes = await readCapped(response, options.maxBytes, label);
-    return { status: response.status, body: bytes.byteLength === 0 ? undefined : parseJSONSafely(bytes), retryAfterSec };
+    return { status: response.status, body: bytes.byteLength === 0 ? undefined : parseJSONSafely(bytes, MAX_JSON_DEPTH), retryAfterSec };
   } catch (err) {
     if (err instanceof FetchError) throw err;
     if (controller.signal.aborted) {
@@ -95,6 +96,28 @@ export async function fetchJSONObject(url: string | URL, options: FetchJSONOptio
   }
   if (!isPlainObject(response.body)) throw new FetchError('invalid_json', `${label} did not answer a JSON object`);
   return response.body;
+}
+
+/**
+ * The URL and headers of a request, or a `FetchError` of kind `request`: a caller maps every
+ * failure of `fetchJSON` from its `FetchError`, so none may escape as a bare `TypeError`.
+ */
+function prepareRequest(url: string | URL, method: string, extra: Record<string, string> | undefined): { target: URL; label: string; headers: Headers } {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new FetchError('request', `${method} request has no valid URL`);
+  }
+  const label = describeRequest(method, target);
+  try {
+    const headers = new Headers(extra);
+    if (!headers.has('accept')) headers.set('accept', 'application/json');
+    return { target, label, headers };
+  } catch {
+    // No cause: the TypeError quotes the offending value, which may be a token or a secret.
+    throw new FetchError('request', `${label} was not sent: a request header value is not valid in HTTP`);
+  }
 }
 
 /** `GET https://idp.example/jwks`: the URL without query or fragment, which may carry secrets. */

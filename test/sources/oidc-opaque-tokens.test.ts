@@ -54,13 +54,12 @@ function docOptions(introspection: IntrospectionOptions = API_CLIENT): VerifyTok
     issuer: idp.issuer,
     audience: API,
     allowHttpLoopback: true,
-    introspection,
     // Asked for without a resource indicator, the IdP cannot say which API a token is for: its
     // introspection answer has no `aud`. Accepting that means accepting a token this IdP issued to
     // any client, for any API — what the doc's flow amounts to (the API then tells callers apart
-    // by `sub`). It holds for this issuer's JWTs too. With resource indicators the check can be
-    // strict: see the next `describe`.
-    dangerouslyAllowMissingAudience: true,
+    // by `sub`). Only for introspection answers: this issuer's JWTs still need an `aud`. With
+    // resource indicators the check can be strict: see the next `describe`.
+    introspection: { allowMissingAudience: true, ...introspection },
   };
 }
 
@@ -87,8 +86,8 @@ describe("opaque client-credentials tokens, introspected (the doc's flow: no res
     expect(res.body.payload).toMatchObject({ sub: CALLER.clientId, client_id: CALLER.clientId });
   });
 
-  it('refuses the same token without dangerouslyAllowMissingAudience, since its answer has no aud', async () => {
-    const res = await request(createApp([verifyToken({ ...docOptions(), dangerouslyAllowMissingAudience: false })])).get('/me').set(...bearer(await docToken()));
+  it('refuses the same token without introspection.allowMissingAudience, since its answer has no aud', async () => {
+    const res = await request(createApp([verifyToken(docOptions({ ...API_CLIENT, allowMissingAudience: false }))])).get('/me').set(...bearer(await docToken()));
     expect(res.status).toBe(401);
     expect(res.body.reason).toBe('claim_missing');
   });
