@@ -65,33 +65,22 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 const at = (ms: number) => vi.setSystemTime(NOW * 1000 + ms);
 
 describe('an opaque-token answer shared by a fleet', () => {
-  it('refuses a token for at most negativeCacheMaxAge across the fleet, however late an instance read the refusal', async () => {
+  it.each([
+    ['refuses a token for at most negativeCacheMaxAge across the fleet, however late an instance read the refusal', false],
+    ['accepts a token on an instance that read the acceptance late only until the shared entry expires', true],
+  ] as const)('%s', async (_label, active) => {
+    const [first, then] = active ? (['accepted', 'token_inactive'] as const) : (['token_inactive', 'accepted'] as const);
     const [a, b] = await Promise.all([instance(), instance()]);
     const token = freshToken();
-    answerActive(token, false);
-    expect(await reasonOf(a.verify(token))).toBe('token_inactive');
+    answerActive(token, active);
+    expect(await reasonOf(a.verify(token))).toBe(first);
     await settle();
     at(MAX_AGE_MS - 500);
-    expect(await reasonOf(b.verify(token))).toBe('token_inactive'); // read from the store: 500 ms left
+    expect(await reasonOf(b.verify(token))).toBe(first); // read from the store: 500 ms left
     expect(callsFor(token)).toBe(1);
-    answerActive(token, true);
+    answerActive(token, !active);
     at(MAX_AGE_MS + 300);
-    expect(await reasonOf(b.verify(token))).toBe('accepted');
-    expect(callsFor(token)).toBe(2);
-  });
-
-  it('accepts a token on an instance that read the acceptance late only until the shared entry expires', async () => {
-    const [a, b] = await Promise.all([instance(), instance()]);
-    const token = freshToken();
-    answerActive(token, true);
-    expect(await reasonOf(a.verify(token))).toBe('accepted');
-    await settle();
-    at(MAX_AGE_MS - 500);
-    expect(await reasonOf(b.verify(token))).toBe('accepted'); // read from the store: 500 ms left
-    expect(callsFor(token)).toBe(1);
-    answerActive(token, false);
-    at(MAX_AGE_MS + 300);
-    expect(await reasonOf(b.verify(token))).toBe('token_inactive');
+    expect(await reasonOf(b.verify(token))).toBe(then);
     expect(callsFor(token)).toBe(2);
   });
 
