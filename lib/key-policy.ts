@@ -32,9 +32,25 @@ export function selectVerificationJWKs(keys: readonly unknown[], maxEntries: num
   const selected: Record<string, unknown>[] = [];
   for (const jwk of keys) {
     if (selected.length >= maxEntries) break;
-    if (isVerificationJWK(jwk)) selected.push(jwk);
+    // Only keys that could pass the checks after import count against `maxEntries`: a set that
+    // lists weak or foreign keys first must not push its usable key out.
+    if (isVerificationJWK(jwk) && mayFitAnAlgorithm(jwk)) selected.push(jwk);
   }
   return selected;
+}
+
+/** Smallest `n` of a `MIN_RSA_MODULUS_BITS` modulus in base64url (RFC 7518 §6.3.1.1: no leading zero octets). */
+const MIN_RSA_N_LENGTH = Math.ceil((MIN_RSA_MODULUS_BITS / 8) * 4 / 3);
+const JWK_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
+/**
+ * What the raw JWK can tell before any import: RSA with a modulus long enough, or EC on a curve
+ * some supported `alg` uses. Anything else (OKP, secp256k1, short RSA) could never verify a
+ * token here; `classifyKey` still decides after import.
+ */
+function mayFitAnAlgorithm(jwk: Record<string, unknown>): boolean {
+  if (jwk.kty === 'RSA') return typeof jwk.n === 'string' && jwk.n.length >= MIN_RSA_N_LENGTH;
+  return jwk.kty === 'EC' && typeof jwk.crv === 'string' && JWK_CURVES.has(jwk.crv);
 }
 
 /** True for a public JWK whose `use` and `key_ops` allow signature verification. */
@@ -47,14 +63,14 @@ export function isVerificationJWK(jwk: unknown): jwk is Record<string, unknown> 
 }
 
 /**
- * The family of an imported public key, or `undefined` when policy refuses it
- * (RSA below `MIN_RSA_MODULUS_BITS`, or not a public key).
+ * The family of an imported public key, or `undefined` when policy refuses it (RSA below
+ * `MIN_RSA_MODULUS_BITS` or with an unsound exponent, or not a public key).
  */
 export function classifyKey(key: KeyObject): KeyFamily | undefined {
   if (key.type !== 'public') return undefined;
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa') {
-    return (details?.modulusLength ?? 0) >= MIN_RSA_MODULUS_BITS ? 'RSA' : undefined;
+    return (details?.modulusLength ?? 0) >= MIN_RSA_MODULUS_BITS && isSoundPublicExponent(details?.publicExponent) ? 'RSA' : undefined;
   }
   if (key.asymmetricKeyType === 'ec') return CURVE_FAMILY[details?.namedCurve ?? ''] ?? 'other';
   return 'other';
@@ -67,6 +83,16 @@ export function classifyKey(key: KeyObject): KeyFamily | undefined {
 export function keyFitsAlg(family: KeyFamily, jwkAlg: string | undefined, alg: string): boolean {
   if (jwkAlg !== undefined && jwkAlg !== alg) return false;
   return family !== 'other' && ALG_FAMILY[alg] === family;
+}
+
+/**
+ * An RSA public exponent that makes verification mean something: odd, at least 3 (RFC 8017
+ * §3.1) and at most 2³² (NIST SP 800-56B asks for 2¹⁶ < e < 2²⁵⁶; every real key uses 65537).
+ * With e = 1, "verifying" a signature does no arithmetic, so anyone could forge one; a huge
+ * exponent makes every check cost what the JWKS's author chose.
+ */
+function isSoundPublicExponent(exponent: bigint | undefined): boolean {
+  return exponent !== undefined && exponent >= 3n && exponent <= 2n ** 32n && exponent % 2n === 1n;
 }
 
 function isOptionalName(value: unknown): boolean {

@@ -1,7 +1,11 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { classifyKey, isVerificationJWK, keyFitsAlg, selectVerificationJWKs } from '../lib/key-policy.js';
+import { createVerifier } from '../lib/index.js';
+import { startIdpServer } from './helpers/idp-server.js';
 import { makeKey, sharedKey } from './helpers/keys.js';
+import { reasonOf } from './helpers/outcome.js';
+import { defaultClaims, TEST_AUDIENCE, TEST_ISSUER } from './helpers/tokens.js';
 
 // jwks-rsa already drops some of these keys when it imports them; these tests pin bearer-guard's
 // own filter, which runs first and must not depend on that.
@@ -50,6 +54,14 @@ describe('selectVerificationJWKs', () => {
     const selected = selectVerificationJWKs([oct, K1.jwk, EC.jwk, sharedKey('k2').jwk], 2);
     expect(selected).toEqual([K1.jwk, EC.jwk]);
   });
+
+  it('counts only keys that could verify a supported alg, so weak or foreign keys listed first push no usable key out', () => {
+    const weak = makeKey('weak', 'RS256', { modulusLength: 1024 }).jwk;
+    const ed25519 = { ...createPublicKey(generateKeyPairSync('ed25519').privateKey).export({ format: 'jwk' }), kid: 'ed' };
+    const secp256k1 = { ...generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ format: 'jwk' }), kid: 'k1-curve' };
+    const stub = { kty: 'RSA', kid: 'stub' };
+    expect(selectVerificationJWKs([weak, ed25519, secp256k1, stub, K1.jwk, EC.jwk], 2)).toEqual([K1.jwk, EC.jwk]);
+  });
 });
 
 describe('classifyKey', () => {
@@ -59,6 +71,37 @@ describe('classifyKey', () => {
 
   it('refuses a private key', () => {
     expect(classifyKey(K1.privateKey)).toBeUndefined();
+  });
+
+  /** K1's modulus with another public exponent, as a JWKS could publish it. */
+  const withExponent = (e: string) => createPublicKey({ key: { kty: 'RSA', n: K1.jwk.n as string, e }, format: 'jwk' });
+
+  it.each([
+    ['1, which makes any "signature" verify', 'AQ'],
+    ['2, an even exponent', 'Ag'],
+    ['2³² + 1, past any sound exponent', 'AQAAAAE'],
+  ])('refuses an RSA key whose public exponent is %s', (_label, e) => {
+    expect(classifyKey(withExponent(e))).toBeUndefined();
+  });
+
+  it.each([['3', 'Aw'], ['65537', 'AQAB']])('accepts an RSA exponent of %s', (_label, e) => {
+    expect(classifyKey(withExponent(e))).toBe('RSA');
+  });
+
+  it('lets no token through that was "signed" without a private key against an e = 1 key', async () => {
+    const server = await startIdpServer({ keys: [] });
+    try {
+      server.setJWKS({ keys: [{ kty: 'RSA', n: K1.jwk.n, e: 'AQ', kid: 'e1', alg: 'RS256', use: 'sig' }] });
+      const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'e1', typ: 'JWT' })).toString('base64url');
+      const payload = Buffer.from(JSON.stringify({ ...defaultClaims(), sub: 'forged' })).toString('base64url');
+      // With e = 1, s^e mod n = s: the "signature" is the EMSA-PKCS1-v1_5 encoding of the hash itself.
+      const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), createHash('sha256').update(`${header}.${payload}`).digest()]);
+      const encoded = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(256 - 3 - digestInfo.length, 0xff), Buffer.from([0]), digestInfo]);
+      const verifier = createVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, jwksUri: server.jwksUri, allowHttpLoopback: true });
+      expect(await reasonOf(verifier.verify(`${header}.${payload}.${encoded.toString('base64url')}`))).toBe('key_not_found');
+    } finally {
+      await server.close();
+    }
   });
 
   it.each([
