@@ -25,7 +25,8 @@ async function readInput(stdin: CliIO['stdin'], firstLineOnly: boolean): Promise
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    // A stream yields strings (with an encoding set) or bytes (Buffer or plain Uint8Array).
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk as Uint8Array);
     chunks.push(bytes);
     size += bytes.length;
     // A terminal has no end of input until Ctrl-D: there, one line is the token.

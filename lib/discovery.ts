@@ -1,7 +1,7 @@
 import { KeySourceError } from './errors.js';
 import { fetchJSONObject, FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
-import { checkMetadata, type IssuerMetadata } from './issuer-metadata.js';
+import { checkMetadata, type IssuerMetadata, type OptionalEndpoint } from './issuer-metadata.js';
 import { createSharedMetadata } from './shared-metadata.js';
 import { storeId, type SharedStore } from './store.js';
 
@@ -39,8 +39,8 @@ interface CachedDiscovery {
   failedAtMs: number | undefined;
   /** After a failure, how long nothing is fetched: `retryAfterMs`, or the IdP's longer Retry-After. */
   retryWindowMs: number;
-  /** When the metadata is an unsigned copy with its endpoints withheld: when it was taken. */
-  keysOnlyAtMs: number | undefined;
+  /** The metadata, once fetched (or taken from the fleet's copy), and when. */
+  settled: { readonly metadata: IssuerMetadata; readonly atMs: number } | undefined;
 }
 
 // Shared by every verifier in the process: one discovery per issuer, document, limits and store.
@@ -51,17 +51,19 @@ const DISCOVERIES = new Map<string, CachedDiscovery>();
 /**
  * Fetches and checks an issuer's metadata, once per process (and store): concurrent first callers share one
  * fetch; success is kept; a failure is remembered for `retryAfterMs` (requests in that window
- * get a 503 without a fetch) and then retried. An unsigned fleet copy that withheld the
- * endpoints is kept only as long: then the metadata is fetched again, so that the opaque path
- * recovers once the IdP answers, without a restart.
+ * get a 503 without a fetch) and then retried. Metadata that lacks the member a caller `needs`
+ * (the document left it out, the URL policy refused it, or it came from an unsigned fleet copy
+ * that withholds the endpoints) is kept only as long, for that caller: then it is fetched again,
+ * so the path that needs the member recovers once the IdP serves it, without a restart.
  * @throws KeySourceError when the metadata cannot be fetched or fails the checks
  */
-export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promise<IssuerMetadata> {
+export function discoverIssuer(issuer: string, options: DiscoveryOptions, needs?: OptionalEndpoint): Promise<IssuerMetadata> {
   const cacheKey = JSON.stringify([issuer, options.document, options.allowHttpLoopback, options.timeoutMs, options.maxBytes, storeId(options.store)]);
   const cached = DISCOVERIES.get(cacheKey);
   const nowMs = Date.now();
-  const copyExpired = cached?.keysOnlyAtMs !== undefined && nowMs - cached.keysOnlyAtMs >= options.retryAfterMs;
-  if (cached !== undefined && cached.failedAtMs === undefined && !copyExpired) return cached.promise;
+  const lacking = needs !== undefined && cached?.settled !== undefined && cached.settled.metadata[needs] === undefined;
+  const dueAgain = lacking && nowMs - cached!.settled!.atMs >= options.retryAfterMs;
+  if (cached !== undefined && cached.failedAtMs === undefined && !dueAgain) return cached.promise;
   if (cached !== undefined && cached.failedAtMs !== undefined && nowMs - cached.failedAtMs < cached.retryWindowMs) {
     // A fresh error per caller: its Retry-After counts down, and no caller can alter another's.
     const remainingSec = (cached.failedAtMs + cached.retryWindowMs - nowMs) / 1000;
@@ -70,13 +72,13 @@ export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promi
     });
   }
   const entry: CachedDiscovery = {
-    promise: fetchMetadata(issuer, options).then(({ metadata, keysOnly }) => {
-      if (keysOnly) entry.keysOnlyAtMs = Date.now();
+    promise: fetchMetadata(issuer, options).then((metadata) => {
+      entry.settled = { metadata, atMs: Date.now() };
       return metadata;
     }),
     failedAtMs: undefined,
     retryWindowMs: options.retryAfterMs,
-    keysOnlyAtMs: undefined,
+    settled: undefined,
   };
   entry.promise.catch((err: KeySourceError) => {
     entry.failedAtMs = Date.now();
@@ -86,7 +88,7 @@ export function discoverIssuer(issuer: string, options: DiscoveryOptions): Promi
   return entry.promise;
 }
 
-async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise<{ metadata: IssuerMetadata; keysOnly: boolean }> {
+async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise<IssuerMetadata> {
   const url = metadataURL(issuer, options.document);
   const shared = options.store && createSharedMetadata(options.store, url.href);
   let document: Record<string, unknown>;
@@ -101,7 +103,7 @@ async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise
       try {
         const metadata = checkMetadata(issuer, url, copy.document, options, copy.keysOnly);
         // An unsigned copy with no usable jwks_uri lends nothing: the fetch error says more.
-        if (!copy.keysOnly || metadata.jwks_uri !== undefined) return { metadata, keysOnly: copy.keysOnly };
+        if (!copy.keysOnly || metadata.jwks_uri !== undefined) return metadata;
       } catch {
         // a copy that fails the checks is no copy: the outage stands
       }
@@ -111,5 +113,5 @@ async function fetchMetadata(issuer: string, options: DiscoveryOptions): Promise
   }
   const metadata = checkMetadata(issuer, url, document, options, false);
   shared?.save({ issuer: document.issuer, jwks_uri: document.jwks_uri, introspection_endpoint: document.introspection_endpoint, userinfo_endpoint: document.userinfo_endpoint });
-  return { metadata, keysOnly: false };
+  return metadata;
 }

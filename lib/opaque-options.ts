@@ -18,7 +18,8 @@ export interface IntrospectionOptions {
    * whose tokens are issued without a resource indicator, as in the OIDC client-credentials flow,
    * whose answers then name no API: any active token of the IdP is accepted, and callers are told
    * apart by `sub` / `client_id`. Unlike `dangerouslyAllowMissingAudience`, this issuer's JWTs
-   * still need an `aud`. Default false.
+   * verified locally still need an `aud` (with `tokenFormat: 'opaque'` every token is
+   * introspected, and the answer decides). Default false.
    */
   allowMissingAudience?: boolean;
   /** Longest time an active answer is reused, in ms (never past the token's `exp`). Default 300 000. */

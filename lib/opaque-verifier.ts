@@ -45,8 +45,8 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
 
   async function endpoint(): Promise<string> {
     if (opaque.endpoint !== undefined) return opaque.endpoint.href;
-    const metadata = await discoverIssuer(policy.issuer, discoveryOptionsOf(policy, allowHttpLoopback, store));
     const member = source === 'introspection' ? 'introspection_endpoint' : 'userinfo_endpoint';
+    const metadata = await discoverIssuer(policy.issuer, discoveryOptionsOf(policy, allowHttpLoopback, store), member);
     const found = metadata[member];
     if (found !== undefined) return found;
     // Refused by the URL policy at discovery, so never fetched: say why rather than "has none".

@@ -73,20 +73,6 @@ const TOP_LEVEL_KEYS = new Set<string>([
   'realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken', 'store', 'revocations',
 ]);
 
-/** Options that only `verifyToken` reads: they concern the request, which `createVerifier` never sees. */
-const EXPRESS_ONLY_KEYS = ['realm', 'credentialsRequired', 'allowQueryToken', 'allowBodyToken', 'getToken'] as const;
-
-/**
- * Refuses the Express-only options in `createVerifier`: they would be accepted and do nothing,
- * and `credentialsRequired: false` in particular reads as if it changed what is accepted.
- * @throws ConfigError naming the first one given
- */
-export function rejectExpressOnlyOptions(fn: string, input: VerifyTokenOptions): void {
-  for (const key of EXPRESS_ONLY_KEYS) {
-    if (input[key] !== undefined) throw new ConfigError(`${fn}: \`${key}\` is an option of \`verifyToken\` (it concerns the request); \`${fn}\` takes tokens`);
-  }
-}
-
 /**
  * Validates options once, at construction, and fills in defaults.
  * @param fn the public function name that starts every message (`verifyToken`, `createVerifier`)
@@ -97,9 +83,9 @@ export function resolveOptions(fn: string, input: VerifyTokenOptions): ResolvedO
   const allowHttpLoopback = optionalBoolean(`${fn}: \`allowHttpLoopback\``, input.allowHttpLoopback) ?? false;
   const issuers = resolveIssuers(fn, input, allowHttpLoopback);
   if (input.getToken !== undefined) {
-    // `getToken` replaces extraction, so these would be silently ignored.
+    // `getToken` replaces extraction: turning these on next to it would be silently ignored.
     for (const key of ['allowQueryToken', 'allowBodyToken'] as const) {
-      if (input[key] !== undefined) throw new ConfigError(`${fn}: \`${key}\` has no effect with \`getToken\`, which replaces header, query and body extraction`);
+      if (input[key] === true) throw new ConfigError(`${fn}: \`${key}\` has no effect with \`getToken\`, which replaces header, query and body extraction`);
     }
   }
   return Object.freeze({

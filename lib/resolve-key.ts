@@ -64,7 +64,7 @@ function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: 
 
   async function discoveredClient(): Promise<JWKSClient> {
     if (client === undefined) {
-      const metadata = await discoverIssuer(issuer.issuer, discovery);
+      const metadata = await discoverIssuer(issuer.issuer, discovery, 'jwks_uri');
       client ??= createJWKSClient({ ...issuer.jwks, jwksUri: jwksUriOf(metadata, discovery.retryAfterMs / 1000), allowHttpLoopback, store });
     }
     return client;

@@ -4,7 +4,7 @@ import { checkHeader } from './header.js';
 import { deepFreeze } from './internal/deep-freeze.js';
 import type { VerificationKey } from './jwks-client.js';
 import { createOpaqueVerifier } from './opaque-verifier.js';
-import { rejectExpressOnlyOptions, resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
+import { resolveOptions, type ResolvedIssuer, type ResolvedOptions, type VerifyTokenOptions } from './options.js';
 import { createKeyResolver, type KeyResolver } from './resolve-key.js';
 import { createSingleDecodePath } from './decode-once.js';
 import { issuerEntryOf, routeToken } from './route-token.js';
@@ -42,14 +42,16 @@ interface IssuerEntry {
 
 /**
  * Creates a verifier with the same options as `verifyToken`, for code outside Express
- * (WebSocket upgrades, queues, other frameworks). Options are checked here, once.
+ * (WebSocket upgrades, queues, other frameworks). Options are checked here, once. The options
+ * that concern the request (`realm`, `credentialsRequired`, `allowQueryToken`, `allowBodyToken`,
+ * `getToken`) are checked and then have no effect, so one options object serves both, e.g. for
+ * `createVerifier(options).ready()` before `verifyToken(options)` takes traffic.
  * @throws ConfigError for a wrong option
  * @example
  * const verifier = createVerifier({ issuer: 'https://idp.example', audience: 'https://api.example' });
  * const { payload } = await verifier.verify(token);
  */
 export function createVerifier(options: VerifyTokenOptions): Verifier {
-  rejectExpressOnlyOptions('createVerifier', options);
   const { verify, ready } = buildVerifier(resolveOptions('createVerifier', options));
   return { verify, ready };
 }

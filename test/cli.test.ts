@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../lib/cli.js';
+import { readToken } from '../lib/cli-input.js';
 import { describeTime, formatRelative, isoTime, safeText } from '../lib/cli-format.js';
 import { refusedUrl, startIdpServer, type IdpServer } from './helpers/idp-server.js';
 import { sharedKey } from './helpers/keys.js';
@@ -225,6 +226,18 @@ describe('bearer-guard decode', () => {
     const { stdout } = await run(['decode', '--json', signToken(KEY, { name: 'evil\u202etxt.exe' })]);
     expect(stdout).toContain('evil\\u202etxt.exe');
     expect((JSON.parse(stdout) as { payload: { name: string } }).payload.name).toBe('evil\u202etxt.exe');
+  });
+});
+
+describe('reading the token from stdin', () => {
+  const stderr = { write: () => true };
+  it.each([
+    ['Buffer chunks', (text: string) => [Buffer.from(text)]],
+    ['plain Uint8Array chunks', (text: string) => [new Uint8Array(Buffer.from(text))]],
+    ['string chunks', (text: string) => [text.slice(0, 5), text.slice(5)]],
+  ])('reads %s alike', async (_label, chunks) => {
+    const token = unsignedToken({ alg: 'RS256' }, { sub: 'u' }, 'c2ln');
+    expect(await readToken(undefined, { stdin: Readable.from(chunks(`${token}\n`)), stderr })).toBe(token);
   });
 });
 

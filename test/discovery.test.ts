@@ -281,6 +281,22 @@ describe('an issuer whose metadata has no usable jwks_uri', () => {
     expect(idp.requests).toEqual([`GET /d${serial}/.well-known/openid-configuration`]);
   });
 
+  it.each([
+    ['left out', undefined],
+    ['refused by the URL policy', 'http://keys.example/jwks'],
+  ])('discovers again 5 s after metadata whose jwks_uri was %s, so JWTs recover without a restart', async (_label, jwksUri) => {
+    idp.setMetadata({ jwks_uri: jwksUri });
+    const verifier = verifierFor();
+    await expectOutage(verifier.verify(tokenFor()), /jwks_uri/);
+    idp.setMetadata({});
+    await expectOutage(verifier.verify(tokenFor()), /jwks_uri/); // within the 5 s: no new fetch
+    expect(idp.hits.discovery).toBe(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 5_001);
+    await expect(verifier.verify(tokenFor())).resolves.toMatchObject({ source: 'jwt' });
+    expect(idp.hits.discovery).toBe(2);
+  });
+
   it('answers a JWT 503 saying why a refused jwks_uri is not fetched', async () => {
     idp.setMetadata({ jwks_uri: 'http://keys.example/jwks' });
     await expectOutage(verifierFor().verify(tokenFor()), /^Issuer metadata `jwks_uri` must use https: .*, so it is not fetched; configure `jwksUri`$/);
