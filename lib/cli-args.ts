@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closestName } from './internal/option-checks.js';
 
 /** A mistake in the command line: exit code 2, with the usage hint. */
 export class UsageError extends Error {
@@ -89,8 +90,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const first = argv[0];
   const command = first === 'decode' || first === 'verify' || first === 'help' ? first : undefined;
   if (command === undefined && first !== undefined && !first.startsWith('-')) {
-    // Echo only what looks like a mistyped command: the argument may be a token.
-    const echo = /^[a-z-]{1,20}$/i.test(first) ? ` "${first}"` : '';
+    // Echo only a near miss of a command: anything else may be a token.
+    const echo = closestName(first, COMMANDS) === undefined ? '' : ` "${first}"`;
     throw new UsageError(`unknown command${echo}: use decode, verify or help`);
   }
   const args = command === undefined ? [...argv] : argv.slice(1);
@@ -107,6 +108,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
 }
 
 const FLAG = /'(-{1,2}[A-Za-z][\w-]{0,40})/;
+const COMMANDS: ReadonlySet<string> = new Set(['decode', 'verify', 'help']);
+const FLAG_NAMES: ReadonlySet<string> = new Set(Object.keys(VERIFY));
 
 function usageErrorOf(err: unknown, command: Command | undefined): UsageError {
   const { code, message } = err as { code?: string; message?: string };
@@ -115,6 +118,8 @@ function usageErrorOf(err: unknown, command: Command | undefined): UsageError {
     if (flag === undefined) return new UsageError('unknown option (an argument starting with "-"; put a TOKEN after --)');
     const name = flag.replace(/^-+/, '');
     if (command !== 'verify' && name in VERIFY) return new UsageError(`${flag} is an option of verify, not of ${command ?? 'bearer-guard'}`);
+    // Named only when it is a near miss of a real flag: `--abc…` may be the start of a token.
+    if (closestName(name, FLAG_NAMES) === undefined) return new UsageError('unknown option (an argument starting with "-"; put a TOKEN after --)');
     return new UsageError(`unknown option ${flag}`);
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined) {

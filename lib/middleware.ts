@@ -28,8 +28,13 @@ export function verifyToken(options: VerifyTokenOptions): RequestHandler {
 
   function verifyAndContinue(req: Request, next: NextFunction, token: string | undefined): void {
     if (token === undefined) {
-      if (credentialsRequired) fail(next, new UnauthorizedError());
-      else next();
+      if (credentialsRequired) {
+        fail(next, new UnauthorizedError());
+      } else {
+        // `requireScopes` after an optional-auth route still challenges with this realm.
+        setRequestRealm(req, realm);
+        next();
+      }
       return;
     }
     let outcome: AuthResult | Promise<AuthResult>;
@@ -73,6 +78,11 @@ export function verifyToken(options: VerifyTokenOptions): RequestHandler {
       .then(() => getToken(req))
       .then(
         (token) => {
+          // `null` means none too: express-jwt's documented `getToken` returns it, and apps migrate.
+          if (token === null) {
+            verifyAndContinue(req, next, undefined);
+            return;
+          }
           if (token !== undefined && typeof token !== 'string') {
             fail(next, new InvalidRequestError('authorization_malformed', '`getToken` returned something other than a string'));
             return;

@@ -32,11 +32,11 @@ export interface VerifyTokenOptions extends Partial<IssuerOptions>, AuditHooks {
   /** Accept a form-encoded `access_token` body field (RFC 6750 §2.2). Default false. (Express only.) */
   allowBodyToken?: boolean;
   /**
-   * Read the token yourself; replaces header, query and body extraction. Return `undefined` when
-   * the request has none (401, or passed on with `credentialsRequired: false`); an empty string is
+   * Read the token yourself; replaces header, query and body extraction. Return `undefined` (or
+   * `null`, as express-jwt's `getToken` does) when the request has none (401, or passed on with `credentialsRequired: false`); an empty string is
    * empty credentials (400 `authorization_malformed`). (Express only.)
    */
-  getToken?: (req: import('express').Request) => string | undefined | Promise<string | undefined>;
+  getToken?: (req: import('express').Request) => string | null | undefined | Promise<string | null | undefined>;
   /**
    * State shared by a fleet (`createRedisStore()` from `bearer-guard/redis`): introspection
    * answers and the last good key sets. Default: none, every process stands alone.
@@ -97,7 +97,7 @@ export function resolveOptions(fn: string, input: VerifyTokenOptions): ResolvedO
       onVerified: optionalFunction<AuditHooks['onVerified']>(`${fn}: \`onVerified\``, input.onVerified),
       onRejected: optionalFunction<AuditHooks['onRejected']>(`${fn}: \`onRejected\``, input.onRejected),
     }),
-    realm: input.realm === undefined ? DEFAULTS.realm : requiredString(`${fn}: \`realm\``, input.realm),
+    realm: resolveRealm(fn, input.realm),
     credentialsRequired: optionalBoolean(`${fn}: \`credentialsRequired\``, input.credentialsRequired) ?? true,
     allowQueryToken: optionalBoolean(`${fn}: \`allowQueryToken\``, input.allowQueryToken) ?? false,
     allowBodyToken: optionalBoolean(`${fn}: \`allowBodyToken\``, input.allowBodyToken) ?? false,
@@ -105,6 +105,16 @@ export function resolveOptions(fn: string, input: VerifyTokenOptions): ResolvedO
     store: resolveStore(fn, input.store),
     revocations: resolveRevocations(fn, input.revocations),
   });
+}
+
+/** RFC 6750 §3: the realm is a quoted-string of these characters only; anything else is refused now, not rewritten per request. */
+const REALM = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
+
+function resolveRealm(fn: string, value: unknown): string {
+  if (value === undefined) return DEFAULTS.realm;
+  const realm = requiredString(`${fn}: \`realm\``, value);
+  if (!REALM.test(realm)) throw new ConfigError(`${fn}: \`realm\` may hold printable ASCII only, without \`"\` or \`\\\``);
+  return realm;
 }
 
 function resolveStore(fn: string, value: unknown): SharedStore | undefined {

@@ -286,10 +286,23 @@ describe('bearer-guard usage', () => {
     expect(stderr).toContain('--issuer needs a value');
   });
 
-  it('exits 2 on an unknown command', async () => {
-    const { code, stderr } = await run(['inspect']);
+  it('exits 2 on an unknown command, naming it when it is a near miss of one', async () => {
+    const { code, stderr } = await run(['decod']);
     expect(code).toBe(2);
-    expect(stderr).toContain('unknown command "inspect"');
+    expect(stderr).toContain('unknown command "decod": use decode, verify or help');
+  });
+
+  it.each([['an opaque token of letters', 'abcdefghijklmn'], ['a word', 'inspect']])('does not echo %s given in place of the command', async (_label, argument) => {
+    const { code, stderr } = await run([argument]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown command: use decode, verify or help');
+    expect(stderr).not.toContain(argument);
+  });
+
+  it('does not echo an argument starting with -- that is no near miss of a flag (it may be a token)', async () => {
+    const { code, stderr } = await run(['decode', '--abcdefghijklmnopqrstuvwxyz0123456789ABCDE']);
+    expect(code).toBe(2);
+    expect(stderr).not.toContain('abcdefghij');
   });
 
   it('does not echo a token given in place of the command', async () => {

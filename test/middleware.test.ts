@@ -233,6 +233,21 @@ describe('verifyToken options', () => {
     expect(res.body.reason).toBe('token_expired');
   });
 
+  it('challenges with the configured realm from requireScopes after an optional-auth request without a token', async () => {
+    const res = await request(createApp([guard({ credentialsRequired: false, realm: 'orders' }), requireScopes('orders:read')])).get('/me');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');
+  });
+
+  it('reads a getToken returning null as no token, as express-jwt does', async () => {
+    const optional = await request(createApp([guard({ credentialsRequired: false, getToken: () => null })])).get('/me');
+    expect(optional.status).toBe(200);
+    expect(optional.body.authenticated).toBe(false);
+    const required = await request(createApp([guard({ getToken: () => null })])).get('/me');
+    expect(required.status).toBe(401);
+    expect(required.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
+
   it('names the configured realm in the challenge', async () => {
     const res = await request(createApp([guard({ realm: 'orders' })])).get('/me');
     expect(res.headers['www-authenticate']).toBe('Bearer realm="orders"');

@@ -59,6 +59,10 @@ describe('option checks at construction', () => {
     ['an unknown jwks setting', { ...BASE, jwks: { maxAge: 1 } }, 'verifyToken: `jwks`: unknown option `maxAge`'],
     ['jwks cache turned off', { ...BASE, jwks: { cache: false } }, 'verifyToken: `jwks.cache` must be true or absent'],
     ['a non-function hook', { ...BASE, onRejected: 'log' }, '`onRejected` must be a function'],
+    // RFC 6750 §3: refused at startup rather than rewritten in every challenge.
+    ['a realm with a quote', { ...BASE, realm: 'orders "v2"' }, '`realm` may hold printable ASCII only'],
+    ['a realm with a line break', { ...BASE, realm: 'a\r\nX-Injected: 1' }, '`realm` may hold printable ASCII only'],
+    ['a non-ASCII realm', { ...BASE, realm: 'café' }, '`realm` may hold printable ASCII only'],
     ['a non-boolean credentialsRequired', { ...BASE, credentialsRequired: 'no' }, '`credentialsRequired` must be true or false'],
   ])('throws ConfigError for %s', (_label, options, message) => {
     expect(configError(options)).toContain(message);

@@ -83,7 +83,8 @@ function wantedNumber(min: number, { exclusiveMin, max, integer, unit }: NumberR
   return [kind, bounds.join(' and ')].filter(Boolean).join(' ');
 }
 
-function closestName(key: string, known: ReadonlySet<string>): string | undefined {
+/** The known name `key` most likely misspells (same but for case, a prefix, or within two edits), if any. */
+export function closestName(key: string, known: ReadonlySet<string>): string | undefined {
   const lower = key.toLowerCase();
   for (const name of known) {
     const candidate = name.toLowerCase();
