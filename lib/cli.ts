@@ -63,6 +63,8 @@ function decode(token: string, parsed: ParsedCommand, io: CliIO): number {
     decoded = decodeJWT(token, { complete: true });
   } catch (err) {
     if (!(err instanceof InvalidTokenError)) throw err;
+    // A script piping `--json` into jq gets a document either way, as with `verify --json`.
+    if (parsed.values.json === true) io.stdout.write(`${safeJSON({ error: err.reason, message: err.message }, 2)}\n`);
     fail(io, `${err.reason} — ${err.message}`);
     return INVALID;
   }

@@ -108,7 +108,9 @@ export function createOpaqueCache(options: OpaqueCacheOptions): OpaqueCache {
       }
       const rejected = rejections.get(key);
       if (rejected !== undefined) {
-        if (rejected.expiresAtMs > nowMs) return Promise.reject(rejected.rejection);
+        // A new error per request, as for every other failure: an app or `withRealm` changing the
+        // one it got must not change what the next request with this token is told.
+        if (rejected.expiresAtMs > nowMs) return Promise.reject(new InvalidTokenError(rejected.rejection.reason, rejected.rejection.message));
         rejections.delete(key);
       }
       const pending = inflight.get(key);

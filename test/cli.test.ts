@@ -147,6 +147,13 @@ describe('bearer-guard decode', () => {
     expect(JSON.parse(stdout)).toMatchObject({ expired: true, expiresInSec: -1 });
   });
 
+  it('prints a JSON document for a malformed token with --json too, and exits 1', async () => {
+    const { code, stdout, stderr } = await run(['decode', '--json', 'not.a-token']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ error: 'malformed' });
+    expect(stderr).toContain('malformed');
+  });
+
   it.each([[[]], [['--json']]])('never prints the signature (options %j)', async (flags) => {
     const token = signToken(KEY);
     const { stdout, stderr } = await run(['decode', ...flags, token]);

@@ -91,6 +91,20 @@ describe('createOpaqueCache', () => {
     expect(cache.size).toBe(1);
   });
 
+  it('hands each request a rejection of its own, so changing one (withRealm, an app) changes no other', async () => {
+    const cache = createOpaqueCache({ maxEntries: 10, negativeTtlMs: 1_000 });
+    const { load } = refusing();
+    const now = Date.now();
+    const first = await cache.lookup('x', now, load).catch((err: InvalidTokenError) => err);
+    (first as InvalidTokenError).withRealm('tampered');
+    const again = await cache.lookup('x', now + 1, load).catch((err: InvalidTokenError) => err);
+    const third = await cache.lookup('x', now + 2, load).catch((err: InvalidTokenError) => err);
+    expect(again).toBeInstanceOf(InvalidTokenError);
+    expect(again).not.toBe(third);
+    expect((again as InvalidTokenError).headers['WWW-Authenticate']).not.toContain('tampered');
+    expect(again).toMatchObject({ reason: 'token_inactive', message: 'Token is not active' });
+  });
+
   it('keeps every accepted answer through a flood of rejected tokens', async () => {
     const cache = createOpaqueCache({ maxEntries: 100, negativeTtlMs: 60_000 });
     const legit = counting();
