@@ -2,6 +2,7 @@ import { InvalidTokenError, KeySourceError } from './errors.js';
 import type { JWKSClient } from './jwks-client.js';
 import type { ResolvedJWKSClientOptions } from './jwks-options.js';
 import type { KeySet, VerificationKey } from './key-set.js';
+import { elapsedMs } from './internal/elapsed.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { createKeySetLoader } from './load-key-set.js';
 import { createSharedKeySet } from './shared-key-set.js';
@@ -16,6 +17,16 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
   const loadKeySet = createKeySetLoader(options);
   const fleet = options.store && createSharedKeySet(options.store, jwksUri, options.cacheMaxAge + options.cacheMaxAgeFallback, options.cacheMaxEntries);
   let set: KeySet | undefined;
+  /**
+   * What the age of `set` counts from: its fetch time, until the wall clock is seen behind that
+   * (stepped back: NTP, VM resume). Its true age is then unknown, so it is re-dated to "just
+   * expired" (`now - cacheMaxAge`): it is refreshed at once (a rotation is picked up, stale keys
+   * answer meanwhile) and outlives a failing endpoint by `cacheMaxAgeFallback` of the clock's
+   * forward time from the step, within the `cacheMaxAge + cacheMaxAgeFallback` a fetch allows.
+   * Its age only grows from there, so it can neither stay fresh for the size of the step nor come
+   * back to life when the clock catches up with its fetch time.
+   */
+  let setAtMs = 0;
   let inflight: Promise<KeySet> | undefined;
   /** When the last refetch for an unknown `kid` started: those are limited to one per cooldown. */
   let kidRefetchAtMs = -Infinity;
@@ -28,6 +39,7 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
     const run = loadKeySet(set).then(
       (loaded) => {
         set = loaded;
+        setAtMs = loaded.fetchedAtMs;
         lastFailure = undefined;
         fleet?.save(loaded);
         return loaded;
@@ -37,7 +49,10 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
         failedAtMs = Date.now();
         // A set another instance fetched later than ours is served under the same bounds as ours.
         const shared = await fleet?.load(set);
-        if (shared !== undefined && (set === undefined || shared.fetchedAtMs > set.fetchedAtMs)) set = shared;
+        if (shared !== undefined && (set === undefined || shared.fetchedAtMs > setAtMs)) {
+          set = shared;
+          setAtMs = shared.fetchedAtMs;
+        }
         throw err;
       },
     );
@@ -57,26 +72,32 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
   async function tryRefresh(nowMs: number, forUnknownKid: boolean): Promise<KeySet | undefined> {
     if (inflight === undefined) {
       if (holdingOff(nowMs)) return undefined;
-      if (forUnknownKid && nowMs - kidRefetchAtMs < options.cooldown) return undefined;
+      if (forUnknownKid && elapsedMs(kidRefetchAtMs, nowMs) < options.cooldown) return undefined;
       if (forUnknownKid) kidRefetchAtMs = nowMs;
     }
     return refresh().catch(() => undefined);
   }
 
+  /** Age of `set` in ms (see `setAtMs`: a set dated after `nowMs` is re-dated to just expired). */
+  function setAgeMs(nowMs: number): number {
+    if (elapsedMs(setAtMs, nowMs) === Number.POSITIVE_INFINITY) setAtMs = nowMs - options.cacheMaxAge;
+    return nowMs - setAtMs;
+  }
+
   function freshSet(nowMs: number): KeySet | undefined {
-    return set !== undefined && nowMs - set.fetchedAtMs < options.cacheMaxAge ? set : undefined;
+    return set !== undefined && setAgeMs(nowMs) < options.cacheMaxAge ? set : undefined;
   }
 
   /** The set when it is past `cacheMaxAge` but within `cacheMaxAgeFallback` of it: served, but only while refreshed. */
   function staleSet(nowMs: number): KeySet | undefined {
     if (set === undefined) return undefined;
-    const ageMs = nowMs - set.fetchedAtMs;
+    const ageMs = setAgeMs(nowMs);
     return ageMs >= options.cacheMaxAge && ageMs < options.cacheMaxAge + options.cacheMaxAgeFallback ? set : undefined;
   }
 
   /** True while the last failure holds fetches off. */
   function holdingOff(nowMs: number): boolean {
-    return lastFailure !== undefined && nowMs - failedAtMs < retryWindowMs();
+    return lastFailure !== undefined && elapsedMs(failedAtMs, nowMs) < retryWindowMs();
   }
 
   /**
@@ -104,8 +125,9 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
     return honouredRetryWindowMs(lastFailure, options.cooldown);
   }
 
+  /** A 503 whose Retry-After is what is left of the retry window: never more than the window, whatever the clock did. */
   function outage(nowMs: number): KeySourceError {
-    const retryAfterSec = (failedAtMs + retryWindowMs() - nowMs) / 1000;
+    const retryAfterSec = Math.max(0, retryWindowMs() - elapsedMs(failedAtMs, nowMs)) / 1000;
     return new KeySourceError('Signing keys are unavailable: the JWKS endpoint failed and no cached key applies', retryAfterSec, { cause: lastFailure });
   }
 

@@ -47,6 +47,8 @@ const made = new WeakSet<object>();
  * With a `store`, each fetched set is shared with the fleet, and a failed fetch falls back to the
  * fleet's newer set (an instance starting during an outage then has keys), within the same bounds.
  * Equal options (same URL) return the same client, so every middleware of a process shares it.
+ * Clients live for the life of the process, one per distinct URL and settings: an app that
+ * creates verifiers per tenant should create them once per tenant and reuse them.
  * @throws ConfigError for a bad option, at creation
  * @example
  * const keys = createJWKSClient({ jwksUri: 'https://idp.example/.well-known/jwks.json' });

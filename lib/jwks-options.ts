@@ -89,9 +89,13 @@ export function resolveJWKSClientOptions(input: unknown): ResolvedJWKSClientOpti
   });
 }
 
-/** One string per distinct configuration: clients with equal keys are the same client. */
+/**
+ * One string per distinct configuration: clients with equal keys are the same client. Settings
+ * that change nothing leave the key alone: `allowHttpLoopback` only matters for an `http:` URL.
+ */
 export function registryKey(options: ResolvedJWKSClientOptions): string {
-  return JSON.stringify({ ...options, jwksUri: options.jwksUri.href, store: storeId(options.store) });
+  const allowHttpLoopback = options.jwksUri.protocol === 'http:' && options.allowHttpLoopback;
+  return JSON.stringify({ ...options, jwksUri: options.jwksUri.href, allowHttpLoopback, store: storeId(options.store) });
 }
 
 

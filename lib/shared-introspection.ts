@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidTokenError } from './errors.js';
+import { elapsedMs } from './internal/elapsed.js';
 import { isPlainObject, MAX_JSON_DEPTH, parseJSONTextSafely } from './internal/safe-json.js';
 import type { SharedStore } from './store.js';
 import { guardStore } from './store-guard.js';
@@ -61,9 +62,11 @@ export function createSharedAnswers(store: SharedStore, negativeTtlMs: number, l
   }
 
   async function waitForHolder(entryKey: string, lockKey: string): Promise<OpaqueAnswer | SharedRejection | 'fetch'> {
-    const deadline = Date.now() + lockTtlMs;
+    const startMs = Date.now();
     let stepMs = 5;
-    while (Date.now() < deadline) {
+    // Measured from the start, not to a deadline: a clock stepped back mid-wait ends the wait
+    // (the request asks the IdP itself) instead of polling for as long as the step.
+    while (elapsedMs(startMs, Date.now()) < lockTtlMs) {
       await new Promise((resolve) => setTimeout(resolve, stepMs));
       stepMs = Math.min(stepMs * 2, MAX_POLL_STEP_MS);
       const found = readAnswer(await shared.get(entryKey));

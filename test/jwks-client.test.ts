@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, InvalidTokenError, KeySourceError } from '../lib/errors.js';
 import { FetchError } from '../lib/internal/fetch-json.js';
 import { createJWKSClient, type JWKSClientOptions } from '../lib/jwks-client.js';
+import { advance, useFrozenDate } from './helpers/clock.js';
 import { refusedUrl, startIdpServer, type Fault, type IdpServer } from './helpers/idp-server.js';
 import { makeKey, sharedKey } from './helpers/keys.js';
 import { rejection } from './helpers/outcome.js';
@@ -111,6 +112,11 @@ describe('createJWKSClient options', () => {
 
   it('returns another client for different options', () => {
     expect(clientFor({ cooldown: 1_000 })).not.toBe(clientFor({ cooldown: 2_000 }));
+  });
+
+  it('returns the same client for an https URL with and without allowHttpLoopback, which means nothing for it', () => {
+    const jwksUri = `https://registry-${serial}.idp.example/jwks`;
+    expect(createJWKSClient({ jwksUri, allowHttpLoopback: true })).toBe(createJWKSClient({ jwksUri }));
   });
 });
 
@@ -483,5 +489,81 @@ describe('createJWKSClient ready', () => {
   it('rejects with KeySourceError when the endpoint is down', async () => {
     idp.setFault({ kind: 'status', status: 503 });
     await expectOutage(clientFor().ready());
+  });
+});
+
+// Date alone is faked and frozen here, so the wall clock can be stepped back (an NTP step, a VM
+// resumed from a snapshot) while sockets and deadlines stay real.
+describe('createJWKSClient when the wall clock steps back an hour', () => {
+  useFrozenDate();
+  const HOUR_MS = 3_600_000;
+  /** The defaults of `cooldown`, `cacheMaxAgeFallback`, in ms. */
+  const COOLDOWN_MS = 30_000;
+  const FALLBACK_MS = 3_600_000;
+
+  it('accepts a newly published kid at once, with one refetch', async () => {
+    const keys = clientFor();
+    await keys.ready();
+    await expectKeyNotFound(keys.getKeys('forged', 'RS256')); // starts the unknown-kid cooldown
+    advance(-HOUR_MS);
+    idp.setKeys(K1, K2);
+    const [found] = await keys.getKeys('k2', 'RS256');
+    expect(found?.key.equals(K2.publicKey)).toBe(true);
+    expect(idp.hits.jwks).toBe(3);
+  });
+
+  it('still refetches for unknown kids at most once per cooldown after the step', async () => {
+    const keys = clientFor();
+    await keys.ready();
+    advance(-HOUR_MS);
+    await Promise.allSettled(Array.from({ length: 50 }, (_, i) => keys.getKeys(`forged-${i}`, 'RS256')));
+    await Promise.allSettled(Array.from({ length: 50 }, (_, i) => keys.getKeys(`forged-again-${i}`, 'RS256')));
+    // The refresh the step forced, then the one unknown-kid refetch of the new cooldown.
+    expect(idp.hits.jwks).toBe(3);
+    advance(COOLDOWN_MS - 1);
+    await expectKeyNotFound(keys.getKeys('forged-later', 'RS256'));
+    expect(idp.hits.jwks).toBe(3);
+  });
+
+  it('fetches at once once the endpoint is back after a failed cold fetch', async () => {
+    idp.setFault({ kind: 'status', status: 500 });
+    const keys = clientFor();
+    await expectOutage(keys.getKeys('k1', 'RS256'));
+    idp.setFault(null);
+    advance(-HOUR_MS);
+    expect((await keys.getKeys('k1', 'RS256'))[0]?.kid).toBe('k1');
+    expect(idp.hits.jwks).toBe(2);
+  });
+
+  it.each<[string, Fault, number]>([
+    ['the cooldown', { kind: 'status', status: 500 }, 30],
+    ['the Retry-After the endpoint asked for', { kind: 'status', status: 503, retryAfter: '120' }, 120],
+  ])('never answers a Retry-After above the retry window (%s) while the endpoint stays down', async (_label, fault, windowSec) => {
+    idp.setFault(fault);
+    const keys = clientFor();
+    expect((await expectOutage(keys.getKeys('k1', 'RS256'))).retryAfterSec).toBe(windowSec);
+    advance(-HOUR_MS);
+    for (const stepMs of [0, 1_000, 60_000]) {
+      advance(stepMs);
+      const err = await expectOutage(keys.getKeys('k1', 'RS256'));
+      expect(err.retryAfterSec).toBeLessThanOrEqual(windowSec);
+      expect(Number(err.headers['Retry-After'])).toBeLessThanOrEqual(windowSec);
+    }
+  });
+
+  it('serves the set it had through an outage for cacheMaxAgeFallback from the step, and nothing past that', async () => {
+    const keys = clientFor();
+    const [key] = await keys.getKeys('k1', 'RS256');
+    idp.setFault({ kind: 'status', status: 500 });
+    advance(-HOUR_MS);
+    const steppedAtMs = Date.now();
+    expect(await keys.getKeys('k1', 'RS256')).toEqual([key]); // expired by the step: answered, and refreshed in the background
+    await jwksHits(2); // vi.waitFor moves the faked clock on: the times below are set, not stepped
+    vi.setSystemTime(steppedAtMs + FALLBACK_MS - 1);
+    expect(keys.peekKeys('k1', 'RS256')).toEqual([key]);
+    // Back at the set's fetch time by the clock: it must not come back to life as fresh.
+    vi.setSystemTime(steppedAtMs + FALLBACK_MS);
+    expect(keys.peekKeys('k1', 'RS256')).toBeUndefined();
+    await expectOutage(keys.getKeys('k1', 'RS256'));
   });
 });
