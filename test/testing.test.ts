@@ -243,6 +243,37 @@ describe('issuer.rotateKeys()', () => {
   });
 });
 
+describe('issuer.badToken() of a token whose key left the JWKS', () => {
+  let rotated: TestIssuer;
+  let oldToken: string;
+  beforeAll(async () => {
+    rotated = await createTestIssuer();
+    oldToken = rotated.sign();
+    rotated.rotateKeys({ keepPrevious: true });
+    rotated.setKeys(rotated.currentKey);
+  });
+  afterAll(() => rotated.close());
+
+  it.each(BAD_TOKEN_KINDS.filter((kind) => kind !== 'tampered'))('makes %s fail for its own reason, signed by the current key', async (kind) => {
+    const token = rotated.badToken(kind, oldToken);
+    expect((await rejection(verifierFor(rotated).verify(token))).reason).toBe(BAD_TOKEN_REASONS[kind]);
+    if (kind !== 'unknown-kid') expect(decodeJWT(token, { complete: true }).header.kid).toBe(rotated.currentKey.kid);
+  });
+
+  it('re-signs with the current key\'s alg when it differs from the old token\'s', async () => {
+    const switching = await createTestIssuer();
+    try {
+      const rsaToken = switching.sign();
+      switching.setKeys(createTestKey({ alg: 'ES256' }));
+      const expired = switching.badToken('expired', rsaToken);
+      expect(decodeJWT(expired, { complete: true }).header).toMatchObject({ alg: 'ES256', kid: switching.currentKey.kid });
+      expect((await rejection(verifierFor(switching, { algorithms: ['ES256'] }).verify(expired))).reason).toBe('token_expired');
+    } finally {
+      await switching.close();
+    }
+  });
+});
+
 describe('issuer.setOutage()', () => {
   it.each(['down', 'slow', 'garbage'] as OutageMode[])('%s: a cold verifier answers 503 with Retry-After', async (mode) => {
     const failing = await createTestIssuer();
@@ -348,6 +379,22 @@ describe('the introspection endpoint (RFC 7662)', () => {
     const res = await introspect(issuer, { token: makeToken() });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ active: false });
+  });
+
+  it.each([
+    ['alg none', () => issuer.sign({}, { alg: 'none' })],
+    ['alg HS256', () => issuer.sign({}, { alg: 'HS256' })],
+    ['an alg set through header', () => issuer.sign({}, { header: { alg: 'RS384' } })],
+    ['a foreign signingKey', () => issuer.sign({}, { signingKey: createTestKey().privateKey })],
+  ])('answers active: false, and userinfo 401, for a token sign() forged with %s', async (_label, forge) => {
+    const token = forge();
+    expect(await (await introspect(issuer, { token })).json()).toEqual({ active: false });
+    expect((await fetch(issuer.userinfoEndpoint!, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+  });
+
+  it('answers active: true for a token signed with the issuer\'s own key given as signingKey', async () => {
+    const token = issuer.sign({}, { signingKey: issuer.currentKey.privateKey, alg: issuer.currentKey.alg });
+    expect(await (await introspect(issuer, { token })).json()).toMatchObject({ active: true });
   });
 
   it.each([

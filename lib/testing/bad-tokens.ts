@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthErrorReason } from '../auth-error-reason.js';
 import { decodeJWT } from '../decode.js';
+import { ConfigError } from '../errors.js';
 import { encodeSegment, signJWT } from './sign-jwt.js';
 import type { TestKey } from './test-key.js';
 
@@ -16,6 +17,13 @@ import type { TestKey } from './test-key.js';
  * - `'alg-confusion'`: `alg: 'HS256'`, HMAC keyed by the issuer's public key in PEM form;
  * - `'unknown-kid'`: a `kid` the JWKS does not hold, signed by an unpublished key.
  *   It makes a verifier refetch the JWKS (bearer-guard: at most once per `cooldown`).
+ *
+ * Every kind but `'tampered'` writes a new header. When the JWKS no longer holds the good
+ * token's `kid` (after `rotateKeys()` or `setKeys()`), that header names the current key, with
+ * its `kid` and `alg`, and the re-signed kinds sign with it: under the old `kid` the token would
+ * fail as `key_not_found` or `signature_invalid`, not for the reason its kind claims.
+ * `'tampered'` keeps the good token's header and signature, so derive it from a token of a
+ * published key.
  */
 export type BadTokenKind =
   | 'tampered'
@@ -42,6 +50,16 @@ export const BAD_TOKEN_REASONS: Readonly<Record<BadTokenKind, AuthErrorReason>> 
 /** Every `BadTokenKind`, for `it.each(BAD_TOKEN_KINDS)`. */
 export const BAD_TOKEN_KINDS: readonly BadTokenKind[] = Object.freeze(Object.keys(BAD_TOKEN_REASONS) as BadTokenKind[]);
 
+/**
+ * Throws unless `kind` is one of `BAD_TOKEN_KINDS`.
+ * @param where the public method name that starts the message
+ */
+export function checkBadTokenKind(where: string, kind: unknown): asserts kind is BadTokenKind {
+  if (typeof kind !== 'string' || !Object.hasOwn(BAD_TOKEN_REASONS, kind)) {
+    throw new ConfigError(`${where}: unknown kind "${String(kind)}" (one of ${BAD_TOKEN_KINDS.join(', ')})`);
+  }
+}
+
 /** The keys a forgery may be made with. */
 export interface ForgeryKeys {
   /** The issuer's own key for a token's `kid` (its current key when the `kid` is not its own). */
@@ -55,8 +73,14 @@ export interface ForgeryKeys {
  * @param nowSec the current time, which `'expired'` moves `exp` back from
  */
 export function deriveBadToken(kind: BadTokenKind, token: string, keys: ForgeryKeys, nowSec: number): string {
-  const { header, payload } = decodeJWT(token, { complete: true });
-  const own = keys.forKid(header.kid);
+  const decoded = decodeJWT(token, { complete: true });
+  const { payload } = decoded;
+  const own = keys.forKid(decoded.header.kid);
+  // A kid the issuer no longer publishes: name the key that really signs, or the verifier would
+  // fail on the kid rather than on the claim this kind is about.
+  const header = typeof decoded.header.kid === 'string' && decoded.header.kid !== own.kid
+    ? { ...decoded.header, kid: own.kid, alg: own.alg }
+    : decoded.header;
   switch (kind) {
     case 'tampered': {
       const [head, , signature] = token.split('.');

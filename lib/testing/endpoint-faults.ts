@@ -1,11 +1,12 @@
 import { ConfigError } from '../errors.js';
+import { checkFault } from './check-fault.js';
 import { outageFault, TEST_ENDPOINTS, type OutageMode, type TestEndpoint, type TestFault } from './test-faults.js';
 
 /** The faults currently set on a test issuer's endpoints, and the two ways to set them. */
 export interface EndpointFaults {
   /** The fault per endpoint; an endpoint without one answers normally. */
   readonly active: ReadonlyMap<TestEndpoint, TestFault>;
-  /** Sets (or with `null` clears) a fault on `endpoints`, default all. */
+  /** Sets (or with `null` clears) a fault on `endpoints`, default all; a malformed fault throws `ConfigError` here. */
   setFault(fault: TestFault | null, endpoints?: TestEndpoint | readonly TestEndpoint[]): void;
   /** Sets (or with `null` clears) the fault an outage mode stands for. */
   setOutage(mode: OutageMode | null, endpoints?: TestEndpoint | readonly TestEndpoint[]): void;
@@ -21,9 +22,10 @@ export function createEndpointFaults(slowResponseMs: number): EndpointFaults {
   const active = new Map<TestEndpoint, TestFault>();
 
   function setFault(fault: TestFault | null, endpoints: TestEndpoint | readonly TestEndpoint[] = TEST_ENDPOINTS): void {
+    const checked = fault === null ? null : checkFault('issuer.setFault', fault);
     for (const endpoint of checkEndpoints('setFault', endpoints)) {
-      if (fault === null) active.delete(endpoint);
-      else active.set(endpoint, fault);
+      if (checked === null) active.delete(endpoint);
+      else active.set(endpoint, checked);
     }
   }
 

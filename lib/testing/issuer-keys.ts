@@ -1,4 +1,4 @@
-import { createTestKey, type TestKey, type TestKeyAlgorithm } from './test-key.js';
+import { createTestKey, TEST_KEY_ALGORITHMS, type TestKey, type TestKeyAlgorithm } from './test-key.js';
 
 /** The keys of one test issuer: the one that signs, the ones published, and forgers' keys. */
 export interface IssuerKeys {
@@ -19,8 +19,6 @@ export interface IssuerKeys {
   /** A key of `alg` (or of the current key's when `alg` is not one a test key can have) that is never published. */
   stranger(alg: string): TestKey;
 }
-
-const TEST_KEY_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
 
 /** The key state of a new issuer: `keys` as given, or one fresh key of `alg`. */
 export function createIssuerKeys(alg: TestKeyAlgorithm, keys: readonly TestKey[] | undefined): IssuerKeys {

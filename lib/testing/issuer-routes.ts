@@ -36,18 +36,25 @@ export interface IssuerState {
   algorithms(): readonly string[];
 }
 
-/** The path of each endpoint served, from the issuer URL's path and the JWKS path. */
-export function routeTable(issuerPath: string, jwksPath: string, serve: { introspection: boolean; userinfo: boolean }): ReadonlyMap<string, TestEndpoint> {
+/**
+ * The path of each endpoint served, from the issuer URL's path and the JWKS path, in the order
+ * they are routed. Two entries may share a path; `routeTable` refuses that.
+ */
+export function endpointPaths(issuerPath: string, jwksPath: string, serve: { introspection: boolean; userinfo: boolean }): readonly (readonly [string, TestEndpoint])[] {
   const base = issuerPath.replace(/\/+$/, '');
-  const routes = new Map<string, TestEndpoint>([
+  return [
     // OIDC Discovery §4 appends to the issuer path; RFC 8414 §3 inserts before it.
     [`${base}/.well-known/openid-configuration`, 'discovery'],
     [`/.well-known/oauth-authorization-server${base}`, 'discovery'],
+    ...(serve.introspection ? [['/introspect', 'introspection'] as const] : []),
+    ...(serve.userinfo ? [['/userinfo', 'userinfo'] as const] : []),
     [jwksPath, 'jwks'],
-  ]);
-  if (serve.introspection) routes.set('/introspect', 'introspection');
-  if (serve.userinfo) routes.set('/userinfo', 'userinfo');
-  return routes;
+  ];
+}
+
+/** The endpoint served at each path; `endpointPaths` must not repeat a path (the options check that). */
+export function routeTable(issuerPath: string, jwksPath: string, serve: { introspection: boolean; userinfo: boolean }): ReadonlyMap<string, TestEndpoint> {
+  return new Map(endpointPaths(issuerPath, jwksPath, serve));
 }
 
 /** The OpenID Provider Metadata (OIDC Discovery §3), also served as RFC 8414 metadata, with the test's overrides. */

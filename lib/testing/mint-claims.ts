@@ -40,6 +40,12 @@ export interface OpaqueTokenOptions extends TokenLifetimeOptions {
   userinfo?: Record<string, unknown>;
 }
 
+/** The keys of `TestSignOptions`, for refusing a misspelt one. */
+export const SIGN_OPTION_NAMES: ReadonlySet<string> = new Set(['expiresIn', 'notBefore', 'kid', 'alg', 'typ', 'header', 'signingKey']);
+
+/** The keys of `OpaqueTokenOptions`, for refusing a misspelt one. */
+export const OPAQUE_OPTION_NAMES: ReadonlySet<string> = new Set(['expiresIn', 'notBefore', 'userinfo']);
+
 /**
  * The claims of a minted token: `iss`, `sub: 'test-user'`, `aud`, `iat` = now, `exp` = now +
  * `expiresIn`, a random `jti`, and `nbf` with `notBefore`; then `claims` over them, where a

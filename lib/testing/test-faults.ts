@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { MAX_TIMER_MS } from '../internal/option-checks.js';
 
 /** The endpoints of a test issuer, as counted and as targeted by outages. */
 export type TestEndpoint = 'discovery' | 'jwks' | 'introspection' | 'userinfo';
@@ -17,21 +18,21 @@ export type OutageMode = 'down' | 'slow' | 'garbage';
 
 /** A precise way for an endpoint to misbehave, for `setFault` (`setOutage` is the short form). */
 export type TestFault =
-  /** Answer this status with a small JSON error body, and `Retry-After` when given (e.g. 429, 503). */
+  /** Answer this status (an integer from 200 to 599) with a small JSON error body, and `Retry-After` when given (e.g. 429, 503). */
   | { kind: 'status'; status: number; retryAfter?: string }
   /** Destroy the connection with a TCP reset, without answering. */
   | { kind: 'reset' }
   /** Accept the request and never answer (until `close()`). */
   | { kind: 'hang' }
-  /** Answer normally after `ms`. */
+  /** Answer normally after `ms` (at most 2 147 483 647, the longest timer Node honours). */
   | { kind: 'delay'; ms: number }
-  /** Answer 200 and send the normal body one byte at a time (default 10 bytes per second). */
+  /** Answer 200 and send the normal body one byte at a time (`bytesPerSecond` > 0, default 10). */
   | { kind: 'drip'; bytesPerSecond?: number }
   /** Answer 200 with a body that is not JSON. */
   | { kind: 'garbage' }
-  /** Answer 200 with the normal JSON object padded to `bytes` bytes, chunked, without Content-Length. */
+  /** Answer 200 with the normal JSON object padded to `bytes` bytes (an integer ≥ 0), chunked, without Content-Length. */
   | { kind: 'huge'; bytes: number }
-  /** Answer 302 to `location`. */
+  /** Answer 302 to `location` (a non-empty string). */
   | { kind: 'redirect'; location: string };
 
 /** A complete answer of an endpoint: what is sent when no fault applies. */
@@ -96,7 +97,8 @@ export function sendResponse(res: ServerResponse, response: TestResponse, fault:
 function drip(res: ServerResponse, body: Buffer, bytesPerSecond: number, schedule: Schedule): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   let sent = 0;
-  const cancel = schedule(1000 / bytesPerSecond, () => {
+  // A longer interval than Node's timer limit would fire at once; a byte every 24 days is a hang anyway.
+  const cancel = schedule(Math.min(1000 / bytesPerSecond, MAX_TIMER_MS), () => {
     if (res.destroyed || sent >= body.length) {
       cancel();
       if (!res.destroyed) res.end();

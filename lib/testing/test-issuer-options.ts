@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors.js';
-import { optionalBoolean, optionalNumber, rejectUnknownKeys, requiredString, stringOrStrings } from '../internal/option-checks.js';
+import { MAX_TIMER_MS, optionalBoolean, optionalNumber, rejectUnknownKeys, requiredString, stringOrStrings } from '../internal/option-checks.js';
+import { endpointPaths } from './issuer-routes.js';
 import type { IntrospectionClient } from './oauth-endpoints.js';
-import type { TestKey, TestKeyAlgorithm } from './test-key.js';
+import { checkTestKeyAlgorithm, isTestKey, type TestKey, type TestKeyAlgorithm } from './test-key.js';
 
 /** Options of `createTestIssuer`; every one is optional. */
 export interface TestIssuerOptions {
@@ -16,7 +17,10 @@ export interface TestIssuerOptions {
    * issuer with a trailing slash (as Auth0's). Default `''`.
    */
   issuerPath?: string;
-  /** Path of the JWKS endpoint. Default `'/.well-known/jwks.json'`. */
+  /**
+   * Path of the JWKS endpoint. Default `'/.well-known/jwks.json'`. It must differ from the
+   * discovery paths and from `/introspect` and `/userinfo` while those are served.
+   */
   jwksPath?: string;
   /**
    * The RFC 7662 introspection endpoint and the client credentials it requires, or `false` to
@@ -26,7 +30,10 @@ export interface TestIssuerOptions {
   introspection?: false | Partial<IntrospectionClient>;
   /** Serve an OIDC userinfo endpoint; `false` leaves `userinfo_endpoint` out of the metadata. Default `true`. */
   userinfo?: boolean;
-  /** How long `setOutage('slow')` delays each answer, in ms. Default 6 000 (above bearer-guard's 5 s fetch deadline). */
+  /**
+   * How long `setOutage('slow')` delays each answer, in ms, at most 2 147 483 647 (the longest
+   * timer Node honours). Default 6 000 (above bearer-guard's 5 s fetch deadline).
+   */
   slowResponseMs?: number;
 }
 
@@ -60,20 +67,41 @@ const OPTION_NAMES: ReadonlySet<string> = new Set(['alg', 'keys', 'audience', 'i
  */
 export function resolveTestIssuerOptions(input: TestIssuerOptions): ResolvedTestIssuerOptions {
   rejectUnknownKeys(WHERE, input, OPTION_NAMES);
-  if (input.keys !== undefined && (!Array.isArray(input.keys) || input.keys.length === 0)) {
-    throw new ConfigError(`${WHERE}: \`keys\` must be a non-empty array of keys from createTestKey()`);
-  }
   if (input.keys !== undefined && input.alg !== undefined) throw new ConfigError(`${WHERE}: give \`alg\` or \`keys\`, not both`);
+  // Checked here rather than left to createTestKey, so the message names the function called.
+  if (input.alg !== undefined) checkTestKeyAlgorithm(WHERE, input.alg);
+  const introspection = resolveIntrospection(input.introspection);
+  const userinfo = optionalBoolean(`${WHERE}: \`userinfo\``, input.userinfo) ?? true;
+  const issuerPath = path('issuerPath', input.issuerPath ?? DEFAULTS.issuerPath, true);
+  const jwksPath = path('jwksPath', input.jwksPath ?? DEFAULTS.jwksPath, false);
+  checkJWKSPathIsFree(jwksPath, issuerPath, { introspection: introspection !== undefined, userinfo });
   return Object.freeze({
     alg: input.alg ?? DEFAULTS.alg,
-    keys: input.keys === undefined ? undefined : Object.freeze([...input.keys]),
+    keys: resolveKeys(input.keys),
     audience: input.audience === undefined ? DEFAULTS.audience : stringOrStrings(`${WHERE}: \`audience\``, input.audience),
-    issuerPath: path('issuerPath', input.issuerPath ?? DEFAULTS.issuerPath, true),
-    jwksPath: path('jwksPath', input.jwksPath ?? DEFAULTS.jwksPath, false),
-    introspection: resolveIntrospection(input.introspection),
-    userinfo: optionalBoolean(`${WHERE}: \`userinfo\``, input.userinfo) ?? true,
-    slowResponseMs: optionalNumber(`${WHERE}: \`slowResponseMs\``, input.slowResponseMs, 0) ?? DEFAULTS.slowResponseMs,
+    issuerPath,
+    jwksPath,
+    introspection,
+    userinfo,
+    // Node fires a longer timer at once, which would make 'slow' answer immediately.
+    slowResponseMs: optionalNumber(`${WHERE}: \`slowResponseMs\``, input.slowResponseMs, 0, { max: MAX_TIMER_MS }) ?? DEFAULTS.slowResponseMs,
   });
+}
+
+/** Keys that fail later (a `null` JWKS entry, a crash in `sign()`) are refused here, where the mistake is. */
+function resolveKeys(keys: unknown): readonly TestKey[] | undefined {
+  if (keys === undefined) return undefined;
+  if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError(`${WHERE}: \`keys\` must be a non-empty array of keys from createTestKey()`);
+  keys.forEach((key: unknown, i) => {
+    if (!isTestKey(key)) throw new ConfigError(`${WHERE}: \`keys[${i}]\` is not a key from createTestKey()`);
+  });
+  return Object.freeze([...(keys as TestKey[])]);
+}
+
+/** A JWKS path that another endpoint also has would be shadowed by it (or shadow it). */
+function checkJWKSPathIsFree(jwksPath: string, issuerPath: string, serve: { introspection: boolean; userinfo: boolean }): void {
+  const taken = endpointPaths(issuerPath, jwksPath, serve).find(([path, endpoint]) => path === jwksPath && endpoint !== 'jwks');
+  if (taken !== undefined) throw new ConfigError(`${WHERE}: \`jwksPath\` "${jwksPath}" is already the path of the ${taken[1]} endpoint`);
 }
 
 function resolveIntrospection(value: TestIssuerOptions['introspection']): IntrospectionClient | undefined {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { deriveBadToken, type BadTokenKind } from './bad-tokens.js';
+import { rejectUnknownKeys } from '../internal/option-checks.js';
+import { checkBadTokenKind, deriveBadToken, type BadTokenKind } from './bad-tokens.js';
 import { createEndpointFaults } from './endpoint-faults.js';
 import { createIssuerKeys } from './issuer-keys.js';
 import type { IssuerURLs, RequestCounts } from './issuer-routes.js';
 import { startIssuerServer } from './issuer-server.js';
-import { definedMembers, mintClaims, type OpaqueTokenOptions, type TestSignOptions } from './mint-claims.js';
+import { definedMembers, mintClaims, OPAQUE_OPTION_NAMES, SIGN_OPTION_NAMES, type OpaqueTokenOptions, type TestSignOptions } from './mint-claims.js';
 import type { IntrospectionClient } from './oauth-endpoints.js';
 import type { OutageMode, TestEndpoint, TestFault } from './test-faults.js';
 import { signJWT } from './sign-jwt.js';
@@ -32,12 +33,24 @@ export interface TestIssuer extends IssuerURLs {
    * Mints a signed JWT that a verifier configured with `issuer`, `audience` and
    * `allowHttpLoopback: true` accepts: `iss`, `sub: 'test-user'`, `aud`, `iat` = now, `exp` in
    * 5 minutes, a random `jti`; `claims` go over these (`undefined` removes one). The token is
-   * also known to the introspection and userinfo endpoints.
+   * also known to the introspection and userinfo endpoints, unless it is a forgery: one signed
+   * with a `signingKey` other than the key its `kid` names, or with an `alg` (option or `header`)
+   * other than that key's own, or by a key no longer published. Those get `active: false`, as
+   * from a real provider.
+   * @throws ConfigError for an unknown option (a misspelt `expiresIn` would otherwise mint a valid token)
    */
   sign(claims?: Record<string, unknown>, options?: TestSignOptions): string;
-  /** Registers a random opaque token with these claims (defaults as `sign`) for introspection and userinfo. */
+  /**
+   * Registers a random opaque token with these claims (defaults as `sign`) for introspection and userinfo.
+   * @throws ConfigError for an unknown option
+   */
   issueOpaque(claims?: Record<string, unknown>, options?: OpaqueTokenOptions): string;
-  /** A bad token of `kind` derived from `token` (default: a fresh `sign()`); see `BadTokenKind`. */
+  /**
+   * A bad token of `kind` derived from `token` (default: a fresh `sign()`); see `BadTokenKind`.
+   * Re-signed kinds use the key `token`'s `kid` names, or, when the JWKS no longer holds it, the
+   * current key with its own `kid` and `alg`, so that the token fails for the reason claimed.
+   * @throws ConfigError for a `kind` not in `BAD_TOKEN_KINDS` (a `Bearer undefined` would also get a 401)
+   */
   badToken(kind: BadTokenKind, token?: string): string;
   /**
    * Makes introspection answer `{ active: false }` and userinfo 401 for this token. A JWT
@@ -63,7 +76,10 @@ export interface TestIssuer extends IssuerURLs {
   setMetadata(overrides: Record<string, unknown>): void;
   /** Makes `endpoints` (default all) fail as `mode` says until `setOutage(null)`; see `OutageMode`. */
   setOutage(mode: OutageMode | null, endpoints?: TestEndpoint | readonly TestEndpoint[]): void;
-  /** `setOutage` with full control: a status, a hang, a drip, a huge body, a redirect; see `TestFault`. */
+  /**
+   * `setOutage` with full control: a status, a hang, a drip, a huge body, a redirect; see `TestFault`.
+   * @throws ConfigError for an unknown kind, a missing or wrong member, or an unknown endpoint
+   */
   setFault(fault: TestFault | null, endpoints?: TestEndpoint | readonly TestEndpoint[]): void;
   /** Sets every request count back to 0 and empties the request log. */
   resetRequests(): void;
@@ -94,11 +110,16 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const base = { iss: urls.issuer, aud: config.audience };
 
   function sign(claims: Record<string, unknown> = {}, signOptions: TestSignOptions = {}): string {
+    rejectUnknownKeys('issuer.sign', signOptions, SIGN_OPTION_NAMES);
     const payload = mintClaims('issuer.sign', base, claims, signOptions, nowSec());
     const key = keys.forKid(signOptions.kid);
     const header = definedMembers({ alg: signOptions.alg ?? key.alg, typ: signOptions.typ ?? 'JWT', kid: signOptions.kid ?? key.kid, ...signOptions.header });
-    const token = signJWT(header, payload, signOptions.signingKey ?? key.privateKey);
-    tokens.add(token, payload);
+    const signingKey = signOptions.signingKey ?? key.privateKey;
+    const token = signJWT(header, payload, signingKey);
+    // Only what the issuer really signed is known to introspection and userinfo: a forgery
+    // answered `active: true` would let an opaque-token test pass for the wrong reason.
+    const genuine = signingKey === key.privateKey && header.alg === key.alg && keys.published.includes(key);
+    if (genuine) tokens.add(token, payload);
     return token;
   }
 
@@ -121,11 +142,16 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     sign,
     issueOpaque(claims = {}, opaqueOptions = {}) {
+      rejectUnknownKeys('issuer.issueOpaque', opaqueOptions, OPAQUE_OPTION_NAMES);
       const token = randomBytes(32).toString('base64url');
       tokens.add(token, mintClaims('issuer.issueOpaque', base, claims, opaqueOptions, nowSec()), opaqueOptions.userinfo);
       return token;
     },
-    badToken: (kind, token) => deriveBadToken(kind, token ?? sign(), keys, nowSec()),
+    badToken(kind, token) {
+      // Before sign(): a wrong kind mints nothing.
+      checkBadTokenKind('issuer.badToken', kind);
+      return deriveBadToken(kind, token ?? sign(), keys, nowSec());
+    },
     revoke: (token) => tokens.revoke(token),
     rotateKeys: ({ keepPrevious = false } = {}) => keys.rotate(keepPrevious),
     setKeys: (...next) => keys.publish(next),

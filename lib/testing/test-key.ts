@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, KeyObject, type JsonWebKey } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 
 /** Algorithms a test key can be made for: the asymmetric ones bearer-guard verifies. */
@@ -29,7 +29,8 @@ export interface CreateTestKeyOptions {
 }
 
 const CURVES: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
-const ALGORITHMS: ReadonlySet<string> = new Set<TestKeyAlgorithm>(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
+/** Every `TestKeyAlgorithm`, for checking an `alg` option. */
+export const TEST_KEY_ALGORITHMS: ReadonlySet<string> = new Set<TestKeyAlgorithm>(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
 
 /**
  * Generates a key pair for signing test tokens: RSA for RS and PS algorithms, EC on the
@@ -41,7 +42,7 @@ const ALGORITHMS: ReadonlySet<string> = new Set<TestKeyAlgorithm>(['RS256', 'RS3
  */
 export function createTestKey(options: CreateTestKeyOptions = {}): TestKey {
   const alg = options.alg ?? 'RS256';
-  if (!ALGORITHMS.has(alg)) throw new ConfigError(`createTestKey: \`alg\` must be one of ${[...ALGORITHMS].join(', ')}`);
+  checkTestKeyAlgorithm('createTestKey', alg);
   const curve = CURVES[alg];
   const { privateKey, publicKey } = curve === undefined
     ? generateKeyPairSync('rsa', { modulusLength: options.modulusLength ?? 2048 })
@@ -49,6 +50,30 @@ export function createTestKey(options: CreateTestKeyOptions = {}): TestKey {
   const exported = publicKey.export({ format: 'jwk' });
   const kid = options.kid ?? jwkThumbprint(exported);
   return Object.freeze({ kid, alg, privateKey, publicKey, jwk: Object.freeze({ ...exported, kid, alg, use: 'sig' }) });
+}
+
+/**
+ * Throws unless `alg` is a `TestKeyAlgorithm`.
+ * @param where the public function name that starts the message
+ */
+export function checkTestKeyAlgorithm(where: string, alg: unknown): asserts alg is TestKeyAlgorithm {
+  if (typeof alg !== 'string' || !TEST_KEY_ALGORITHMS.has(alg)) {
+    throw new ConfigError(`${where}: \`alg\` must be one of ${[...TEST_KEY_ALGORITHMS].join(', ')}`);
+  }
+}
+
+/**
+ * Whether `value` has the shape `createTestKey` returns. Checked by shape, not by identity, so
+ * that a key made by the CommonJS build is accepted by the ESM one (and a hand-built one works).
+ */
+export function isTestKey(value: unknown): value is TestKey {
+  if (typeof value !== 'object' || value === null) return false;
+  const key = value as Partial<Record<keyof TestKey, unknown>>;
+  return typeof key.kid === 'string' && key.kid !== ''
+    && typeof key.alg === 'string' && TEST_KEY_ALGORITHMS.has(key.alg)
+    && key.privateKey instanceof KeyObject && key.privateKey.type === 'private'
+    && key.publicKey instanceof KeyObject && key.publicKey.type === 'public'
+    && typeof key.jwk === 'object' && key.jwk !== null;
 }
 
 /** RFC 7638 §3: SHA-256 over the required members in lexicographic order, base64url. */
