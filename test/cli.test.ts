@@ -570,10 +570,13 @@ describe('the built bin', () => {
     expect(stdout).toContain('piped');
   });
 
-  it('exits 1 on a malformed token piped on stdin', async () => {
-    const { code, stdout } = await runBin(['decode', '--json'], 'eyJhbGciOi.garbage\n');
-    expect(code).toBe(1);
-    expect(stdout).toBe('');
+  it('exits 1 on a malformed token piped on stdin, with nothing on stdout but the --json error document', async () => {
+    const plain = await runBin(['decode'], 'eyJhbGciOi.garbage\n');
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toBe('');
+    const json = await runBin(['decode', '--json'], 'eyJhbGciOi.garbage\n');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: 'malformed' });
   });
 
   it('exits 2 on empty stdin', async () => {
