@@ -1,5 +1,6 @@
 import { KeySourceError } from './errors.js';
 import { fetchJSONObject, FetchError } from './internal/fetch-json.js';
+import { elapsedMs } from './internal/elapsed.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
 import { checkMetadata, type IssuerMetadata, type OptionalEndpoint } from './issuer-metadata.js';
 import { createSharedMetadata } from './shared-metadata.js';
@@ -62,11 +63,13 @@ export function discoverIssuer(issuer: string, options: DiscoveryOptions, needs?
   const cached = DISCOVERIES.get(cacheKey);
   const nowMs = Date.now();
   const lacking = needs !== undefined && cached?.settled !== undefined && cached.settled.metadata[needs] === undefined;
-  const dueAgain = lacking && nowMs - cached!.settled!.atMs >= options.retryAfterMs;
+  // Intervals by `elapsedMs`: a clock stepped back ends them rather than stretching them.
+  const dueAgain = lacking && elapsedMs(cached!.settled!.atMs, nowMs) >= options.retryAfterMs;
   if (cached !== undefined && cached.failedAtMs === undefined && !dueAgain) return cached.promise;
-  if (cached !== undefined && cached.failedAtMs !== undefined && nowMs - cached.failedAtMs < cached.retryWindowMs) {
+  const sinceFailureMs = cached?.failedAtMs === undefined ? Number.POSITIVE_INFINITY : elapsedMs(cached.failedAtMs, nowMs);
+  if (cached !== undefined && sinceFailureMs < cached.retryWindowMs) {
     // A fresh error per caller: its Retry-After counts down, and no caller can alter another's.
-    const remainingSec = (cached.failedAtMs + cached.retryWindowMs - nowMs) / 1000;
+    const remainingSec = (cached.retryWindowMs - sinceFailureMs) / 1000;
     return cached.promise.catch((err: KeySourceError) => {
       throw new KeySourceError(err.message, remainingSec, { cause: err.cause });
     });

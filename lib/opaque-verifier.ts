@@ -2,6 +2,7 @@ import { discoverIssuer } from './discovery.js';
 import { isB64Token } from './extract-token.js';
 import { checkOpaqueClaims, untilExpiry, untilTooOld } from './opaque-claims.js';
 import { deepFreeze } from './internal/deep-freeze.js';
+import { elapsedMs } from './internal/elapsed.js';
 import { InvalidTokenError, isAuthError, KeySourceError } from './errors.js';
 import { FetchError } from './internal/fetch-json.js';
 import { honouredRetryWindowMs } from './internal/retry-window.js';
@@ -41,7 +42,8 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
   const limits: EndpointLimits = { timeoutMs: opaque.timeoutMs, maxBytes: opaque.maxBytes, retryAfterSec: RETRY_AFTER_SEC };
   const source = opaque.method;
   const shared = store && createSharedAnswers(store, opaque.negativeTtlMs, opaque.timeoutMs + LOCK_MARGIN_MS);
-  let holdOff: { readonly untilMs: number; readonly failure: KeySourceError } | undefined;
+  /** A failure that holds the endpoint off for `windowMs` from `sinceMs` (see `holdOffAfter`). */
+  let holdOff: { readonly sinceMs: number; readonly windowMs: number; readonly failure: KeySourceError } | undefined;
 
   async function endpoint(): Promise<string> {
     if (opaque.endpoint !== undefined) return opaque.endpoint.href;
@@ -59,9 +61,11 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
 
   /** Calls the endpoint, unless a recent failure holds it off: then a 503 whose Retry-After counts down. */
   async function call(token: string, url: string): Promise<JWTPayload> {
-    if (holdOff !== undefined && Date.now() < holdOff.untilMs) {
-      const { failure, untilMs } = holdOff;
-      throw new KeySourceError(failure.message, (untilMs - Date.now()) / 1000, { cause: failure.cause });
+    // Measured from the failure (`elapsedMs`): a clock stepped back ends the hold-off, never stretches it.
+    const heldMs = holdOff === undefined ? Number.POSITIVE_INFINITY : elapsedMs(holdOff.sinceMs, Date.now());
+    if (holdOff !== undefined && heldMs < holdOff.windowMs) {
+      const { failure, windowMs } = holdOff;
+      throw new KeySourceError(failure.message, (windowMs - heldMs) / 1000, { cause: failure.cause });
     }
     try {
       return source === 'introspection'
@@ -70,7 +74,7 @@ export function createOpaqueVerifier(policy: ResolvedIssuer, opaque: ResolvedOpa
     } catch (err) {
       if (err instanceof KeySourceError) {
         const holdOffMs = holdOffAfter(err);
-        if (holdOffMs > 0) holdOff = { untilMs: Date.now() + holdOffMs, failure: err };
+        if (holdOffMs > 0) holdOff = { sinceMs: Date.now(), windowMs: holdOffMs, failure: err };
       }
       throw err;
     }

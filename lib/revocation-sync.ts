@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { elapsedMs } from './internal/elapsed.js';
 import { parseRevocationMessage, type RevocationMirror } from './revocation-mirror.js';
 import type { SharedStore, StoreSubscription } from './store.js';
 import { guardStore, StoreUnavailableError } from './store-guard.js';
@@ -120,7 +121,8 @@ export function createRevocationSync(store: SharedStore, mirror: RevocationMirro
     },
     state(nowMs) {
       if (!loaded) return firstDone ? 'stale' : 'loading';
-      return nowMs - (syncedAtMs ?? -Infinity) > maxStalenessMs ? 'stale' : 'synced';
+      // A last sync dated after now (the clock stepped back) proves nothing: stale, the safe answer.
+      return elapsedMs(syncedAtMs ?? -Infinity, nowMs) > maxStalenessMs ? 'stale' : 'synced';
     },
     reload,
     async share(member, expiresAtMs) {

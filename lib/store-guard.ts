@@ -1,4 +1,5 @@
 import { isPlainObject, MAX_JSON_DEPTH, parseJSONTextSafely } from './internal/safe-json.js';
+import { elapsedMs } from './internal/elapsed.js';
 import type { SharedStore, StoreLogger } from './store.js';
 
 /** A shared-store call that failed, timed out or was not tried because the store is down. */
@@ -47,11 +48,12 @@ export async function readSharedObject(shared: SharedStore, key: string): Promis
 
 function createGuard(store: SharedStore): SharedStore {
   let down = false;
-  let probeAtMs = 0;
+  /** When the last call failed: the store is probed again `PROBE_INTERVAL_MS` after it. */
+  let failedAtMs = 0;
   let probing = false;
 
   function failed(err: unknown): void {
-    probeAtMs = Date.now() + PROBE_INTERVAL_MS;
+    failedAtMs = Date.now();
     if (down) return;
     down = true;
     log(store.logger, 'warn', `bearer-guard: the shared store is unavailable (${detail(err)}); each instance falls back to its own caches until it answers again`);
@@ -66,7 +68,8 @@ function createGuard(store: SharedStore): SharedStore {
   function call<T>(run: () => Promise<T>): Promise<T> {
     let probe = false;
     if (down) {
-      if (probing || Date.now() < probeAtMs) return Promise.reject(new StoreUnavailableError('The shared store is unavailable'));
+      // `elapsedMs`: a clock stepped back brings the probe forward rather than putting it off.
+      if (probing || elapsedMs(failedAtMs, Date.now()) < PROBE_INTERVAL_MS) return Promise.reject(new StoreUnavailableError('The shared store is unavailable'));
       probing = probe = true;
     }
     const settled = withTimeout(run, store.timeoutMs).then(

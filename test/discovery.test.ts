@@ -223,6 +223,17 @@ describe('discovery through the verifier', () => {
     expect(idp.hits.discovery).toBe(1);
   });
 
+  it('retries a failed discovery at once when the clock has stepped back since, instead of holding off for the step', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    idp.setFault({ kind: 'status', status: 500 }, 'discovery');
+    const verifier = verifierFor();
+    await expectOutage(verifier.verify(tokenFor()));
+    idp.setFault(null);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await expect(verifier.verify(signToken(KEY, { iss: idp.issuer, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300 }))).resolves.toMatchObject({ source: 'jwt' });
+    expect(idp.hits.discovery).toBe(2);
+  });
+
   it('retries a failed discovery once 5 s have passed', async () => {
     idp.setFault({ kind: 'status', status: 500 }, 'discovery');
     const verifier = verifierFor();

@@ -113,6 +113,20 @@ describe('RFC 7662 introspection', () => {
     expect(await outcome(verifier({ dangerouslyAllowMissingAudience: true }).verify(token))).toBe('accepted');
   });
 
+  it('asks again at once when the clock has stepped back since a failure that holds the endpoint off', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW * 1000 });
+    const v = verifier();
+    // Our own credentials refused: the endpoint is left alone for 5 s.
+    idp.fault({ kind: 'json', status: 401, body: { error: 'invalid_client' } });
+    const first = activeFor(opaqueToken());
+    expect(await outcome(v.verify(first))).toMatchObject({ status: 503 });
+    idp.fault(null);
+    vi.setSystemTime(NOW * 1000 - 3_600_000);
+    const second = activeFor(opaqueToken(), { exp: NOW + 600, iat: undefined });
+    expect(await outcome(v.verify(second))).toBe('accepted');
+    expect(callsFor(second)).toBe(1);
+  });
+
   describe('introspection.allowMissingAudience', () => {
     const lenient = () => verifier({ introspection: { clientId: 'api', clientSecret: SECRET, endpoint: idp.introspectionEndpoint, allowMissingAudience: true } });
 
