@@ -28,7 +28,7 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
    */
   let setAtMs = 0;
   let inflight: Promise<KeySet> | undefined;
-  /** When the last refetch for an unknown `kid` started: those are limited to one per cooldown. */
+  /** When the last refetch a token caused (an unknown `kid`, a failed signature) started: one per cooldown. */
   let kidRefetchAtMs = -Infinity;
   /** Why the last fetch failed, and when; `undefined` once one succeeds. */
   let lastFailure: unknown;
@@ -156,6 +156,20 @@ export function createCachedKeySource(options: ResolvedJWKSClientOptions): JWKSC
       const nowMs = Date.now();
       if (freshSet(nowMs)?.has(key) === true) return true;
       return (inflight !== undefined || holdingOff(nowMs)) && staleSet(nowMs)?.has(key) === true;
+    },
+    keysAfterFailedSignature(kid: string | undefined, alg: string, tried: readonly VerificationKey[]) {
+      const nowMs = Date.now();
+      if (set === undefined || inflight !== undefined) return undefined;
+      // A set younger than the cooldown is what the IdP publishes now: the failure is the token's.
+      if (elapsedMs(setAtMs, nowMs) < options.cooldown || elapsedMs(kidRefetchAtMs, nowMs) < options.cooldown || holdingOff(nowMs)) return undefined;
+      kidRefetchAtMs = nowMs;
+      return refresh().then(
+        (loaded) => {
+          const fresh = loaded.candidates(kid, alg);
+          return fresh.some((key) => !tried.includes(key)) ? fresh : undefined;
+        },
+        () => undefined,
+      );
     },
     async ready() {
       const nowMs = Date.now();

@@ -28,6 +28,16 @@ export interface JWKSClient {
    * without the set ever being refreshed: its entries die, and the first token verified again starts the refresh.
    */
   hasKey(key: VerificationKey): boolean;
+  /**
+   * After a token's signature failed with every key in `tried` (what `peekKeys`/`getKeys` gave
+   * for its header): the keys of a refetched set when that brings one not in `tried` — the IdP
+   * replaced the key under the same `kid`, or its only key for a token without one, which an
+   * unknown-kid refetch never notices. `undefined` at once, with nothing fetched, when the set was
+   * fetched less than `cooldown` ago, or a token-triggered refetch (this or an unknown kid's) ran
+   * within the last `cooldown`, or a failure holds fetches off: a flood of forged signatures costs
+   * at most one fetch per cooldown, shared with forged kids.
+   */
+  keysAfterFailedSignature(kid: string | undefined, alg: string, tried: readonly VerificationKey[]): Promise<readonly VerificationKey[] | undefined> | undefined;
   /** Loads the set now (warm-up / readiness); rejects with KeySourceError when it cannot. Resolves while a stale set is served through an outage. */
   ready(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { ResolvedIssuer } from './options.js';
 import type { SharedStore } from './store.js';
 
 /** Where one issuer's verification keys come from: the JWKS client's lookup methods. */
-export type KeyResolver = Pick<JWKSClient, 'peekKeys' | 'getKeys' | 'hasKey' | 'ready'>;
+export type KeyResolver = Pick<JWKSClient, 'peekKeys' | 'getKeys' | 'hasKey' | 'keysAfterFailedSignature' | 'ready'>;
 
 const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024;
@@ -27,6 +27,7 @@ export function createKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: boo
     peekKeys: (kid, alg) => source.peekKeys(kid, alg),
     getKeys: (kid, alg) => source.getKeys(kid, alg),
     hasKey: (key) => source.hasKey(key),
+    keysAfterFailedSignature: (kid, alg, tried) => source.keysAfterFailedSignature(kid, alg, tried),
     ready: () => source.ready().catch((err: unknown) => {
       throw notReady(issuer.issuer, err);
     }),
@@ -74,6 +75,7 @@ function createDiscoveredKeyResolver(issuer: ResolvedIssuer, allowHttpLoopback: 
     peekKeys: (kid, alg) => client?.peekKeys(kid, alg),
     getKeys: async (kid, alg) => (await discoveredClient()).getKeys(kid, alg),
     hasKey: (key) => client?.hasKey(key) ?? false,
+    keysAfterFailedSignature: (kid, alg, tried) => client?.keysAfterFailedSignature(kid, alg, tried),
     ready: async () => (await discoveredClient()).ready(),
   };
 }

@@ -83,8 +83,32 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
     return admit(result, false, entry.policy.issuer);
   }
 
+  /** The signature check with `candidates`, then the claims; a failed signature may get one more try (below). */
   function finish(token: string, decoded: DecodedJWT, entry: IssuerEntry, candidates: readonly VerificationKey[], nowSec: number): AuthResult | Promise<AuthResult> {
-    return acceptSigned(token, decoded, entry, verifyWithCandidates(token, decoded.header.alg, candidates), nowSec);
+    let key: VerificationKey;
+    try {
+      key = verifyWithCandidates(token, decoded.header.alg, candidates);
+    } catch (err) {
+      return afterFailedSignature(err, token, decoded, entry, candidates);
+    }
+    return acceptSigned(token, decoded, entry, key, nowSec);
+  }
+
+  /**
+   * A signature that every cached candidate refused: thrown at once, unless the key source
+   * refetches the set (older than its cooldown, at most once per cooldown) and that brings a key
+   * it did not have — the IdP rotated the key under the same `kid`, or its only key for a token
+   * without one, which no unknown-kid refetch would notice. Then the token is checked with those.
+   */
+  function afterFailedSignature(err: unknown, token: string, decoded: DecodedJWT, entry: IssuerEntry, tried: readonly VerificationKey[]): Promise<AuthResult> {
+    if (!(err instanceof InvalidTokenError) || err.reason !== 'signature_invalid') throw err;
+    const refetched = entry.keys.keysAfterFailedSignature(decoded.header.kid, decoded.header.alg, tried);
+    if (refetched === undefined) throw err;
+    return refetched.then((fresh) => {
+      if (fresh === undefined) throw err;
+      const nowSec = Math.floor(Date.now() / 1000);
+      return acceptSigned(token, decoded, entry, verifyWithCandidates(token, decoded.header.alg, fresh), nowSec);
+    });
   }
 
   function checkOpaque(token: string): Promise<AuthResult> {
@@ -124,9 +148,9 @@ export function buildVerifier(options: ResolvedOptions): CheckingVerifier {
       const { decoded, entry } = route;
       seen = decoded;
       checkHeader(decoded.header, entry.policy);
-      // The single-decode path already checked this signature with the one key the strict path would pick.
-      if (once?.failure !== undefined && once.source === entry) throw once.failure;
       const { kid, alg } = decoded.header;
+      // The single-decode path already checked this signature with the one key the strict path would pick.
+      if (once?.failure !== undefined && once.source === entry) return settle(afterFailedSignature(once.failure, token, decoded, entry, entry.keys.peekKeys(kid, alg) ?? []), decoded);
       // The common case is answered synchronously from the cached key set: no promise hop before RSA.
       const cachedKeys = entry.keys.peekKeys(kid, alg);
       if (cachedKeys !== undefined) return settle(finish(token, decoded, entry, cachedKeys, nowSec), decoded);
@@ -157,5 +181,6 @@ const NO_KEYS: KeyResolver = {
   peekKeys: () => undefined,
   getKeys: () => Promise.reject(new InvalidTokenError('key_not_found', 'This issuer accepts opaque tokens only')),
   hasKey: () => false,
+  keysAfterFailedSignature: () => undefined,
   ready: () => Promise.resolve(),
 };
