@@ -1,4 +1,5 @@
 import { checkAudience, checkExpiry, checkIssuedAt, checkIssuer, checkNotBefore, checkNotSenderConstrained, checkRequiredClaims, checkStringClaims } from './claims.js';
+import { InvalidTokenError } from './errors.js';
 import type { ResolvedOpaqueOptions } from './opaque-options.js';
 import type { ResolvedIssuer } from './options.js';
 import type { JWTPayload } from './types.js';
@@ -12,7 +13,10 @@ import type { JWTPayload } from './types.js';
  */
 export function checkOpaqueClaims(payload: JWTPayload, policy: ResolvedIssuer, opaque: Pick<ResolvedOpaqueOptions, 'method' | 'allowMissingAudience'>, nowSec: number): void {
   if (payload.iss !== undefined) checkIssuer(payload, policy.issuer);
-  if (opaque.method === 'introspection') checkAudience(payload, policy.audiences, policy.allowMissingAudience || opaque.allowMissingAudience);
+  if (opaque.method === 'introspection') {
+    checkAudience(payload, policy.audiences, policy.allowMissingAudience || opaque.allowMissingAudience);
+    checkAccessToken(payload);
+  }
   if (payload.exp !== undefined) checkExpiry(payload, nowSec, policy.clockTolerance);
   checkNotBefore(payload, nowSec, policy.clockTolerance);
   checkIssuedAt(payload, nowSec, policy.clockTolerance, policy.maxTokenAge);
@@ -30,4 +34,16 @@ export function untilExpiry(payload: JWTPayload, nowMs: number): number {
 export function untilTooOld(payload: JWTPayload, policy: ResolvedIssuer, nowMs: number): number {
   if (policy.maxTokenAge === undefined || typeof payload.iat !== 'number') return Infinity;
   return (payload.iat + policy.maxTokenAge + policy.clockTolerance) * 1000 - nowMs;
+}
+
+/**
+ * An introspected refresh token is active too, but it is not a bearer credential for an API
+ * (RFC 6749 §1.5): an answer that says so, by `token_type` (RFC 7662 §2.2, as some IdPs fill it)
+ * or `token_use` (ORY Hydra, Cognito), is refused.
+ */
+function checkAccessToken(payload: JWTPayload): void {
+  const { token_type: type, token_use: use } = payload;
+  if ((typeof type === 'string' && /refresh/i.test(type)) || (typeof use === 'string' && /refresh/i.test(use))) {
+    throw new InvalidTokenError('claim_invalid', 'Introspection answer is for a refresh token, not an access token');
+  }
 }

@@ -145,6 +145,16 @@ describe('RFC 7662 introspection', () => {
     });
   });
 
+  it.each([
+    ['token_type', 'refresh_token'], ['token_use', 'refresh_token'], ['token_type', 'Refresh'],
+  ])('rejects an answer whose %s says %s: a refresh token is no bearer credential', async (claim, value) => {
+    expect(await outcome(verifier().verify(activeFor(opaqueToken(), { [claim]: value })))).toMatchObject({ status: 401, reason: 'claim_invalid' });
+  });
+
+  it.each([['token_type', 'Bearer'], ['token_type', 'access_token'], ['token_use', 'access_token']])('accepts an answer whose %s is %s', async (claim, value) => {
+    expect(await outcome(verifier().verify(activeFor(opaqueToken(), { [claim]: value })))).toBe('accepted');
+  });
+
   it.each([['sub', 42], ['client_id', ['a']], ['jti', { x: 1 }]])('rejects an answer whose %s is %o, not a string', async (claim, value) => {
     expect(await outcome(verifier().verify(activeFor(opaqueToken(), { [claim]: value })))).toMatchObject({ status: 401, reason: 'claim_invalid' });
   });
