@@ -33,8 +33,9 @@ export interface VerifyTokenOptions extends Partial<IssuerOptions>, AuditHooks {
   allowBodyToken?: boolean;
   /**
    * Read the token yourself; replaces header, query and body extraction. Return `undefined` (or
-   * `null`, as express-jwt's `getToken` does) when the request has none (401, or passed on with `credentialsRequired: false`); an empty string is
-   * empty credentials (400 `authorization_malformed`). (Express only.)
+   * `null`, as express-jwt's `getToken` does) when the request has none: 401, or passed on with
+   * `credentialsRequired: false`. An empty string is empty credentials (400
+   * `authorization_malformed`). (Express only.)
    */
   getToken?: (req: import('express').Request) => string | null | undefined | Promise<string | null | undefined>;
   /**
